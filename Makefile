@@ -1,0 +1,42 @@
+# cellcdc: PGXS build of the output plugin and extension.
+#   make && make install            (PG_CONFIG=/path/to/pg_config to pick a server)
+#   make installcheck               pg_regress on a private temporary instance
+#   make dist                       cellcdc-$(EXTVERSION).zip for PGXN
+
+EXTENSION = cellcdc
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = cellcdc
+OBJS = decoder/cellcdc.o decoder/record.o decoder/render.o
+PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = extension render types toast replica_identity partitioned ddl \
+	savepoints truncate messages filters options big_transaction status
+REGRESS_OPTS = --inputdir=regress --outputdir=regress \
+	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
+	--temp-config=regress/tmp_plugins.conf
+EXTRA_CLEAN = regress/results regress/regression.diffs regress/regression.out \
+	regress/tmp_check regress/tmp_plugins.conf $(EXTENSION)-*.zip
+
+# callback signatures are fixed by PostgreSQL, so some parameters go unused
+PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Servers from 15.19 refuse plugins not listed in output_plugin_libraries;
+# older ones refuse to start when the setting is present.
+POSTGRES_BIN = $(shell $(PG_CONFIG) --bindir)/postgres
+regress/tmp_plugins.conf:
+	@if $(POSTGRES_BIN) --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then \
+		echo "output_plugin_libraries = 'pgoutput, test_decoding, cellcdc'"; fi > $@
+
+installcheck: regress/tmp_plugins.conf
+
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		-o $(EXTENSION)-$(EXTVERSION).zip HEAD
+
+.PHONY: dist
