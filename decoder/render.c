@@ -68,10 +68,13 @@ check(RenderState *rs, bool ok)
 		malformed(rs);
 }
 
+/* Text from a record: checked as UTF-8, in the database encoding. */
 static char *
 slice_cstr(CdcSlice s)
 {
-	return pnstrdup(s.data, s.len);
+	char	   *text = pg_any_to_server(s.data, (int) s.len, PG_UTF8);
+
+	return text == s.data ? pnstrdup(s.data, s.len) : text;
 }
 
 static void
@@ -144,15 +147,14 @@ append_hex(StringInfo out, const char *data, size_t len)
 	appendStringInfoChar(out, '\'');
 }
 
-/* UTF-8 text from a record as a quoted literal in the database encoding. */
+/* Text from a record as a quoted literal. */
 static void
 append_text(StringInfo out, CdcSlice s)
 {
-	const char *text = pg_any_to_server(s.data, (int) s.len, PG_UTF8);
 	const char *p;
 
 	appendStringInfoChar(out, '\'');
-	for (p = text; p < text + (text == s.data ? s.len : strlen(text)); p++)
+	for (p = slice_cstr(s); *p; p++)
 	{
 		if (*p == '\'')
 			appendStringInfoChar(out, '\'');
