@@ -16,8 +16,10 @@ REGRESS = extension render types toast replica_identity partitioned ddl \
 REGRESS_OPTS = --inputdir=regress --outputdir=regress \
 	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
 	--temp-config=regress/tmp_plugins.conf
+TAP_TESTS = 1
+PROVE_TESTS = regress/t/*.pl
 EXTRA_CLEAN = regress/results regress/regression.diffs regress/regression.out \
-	regress/tmp_check regress/tmp_plugins.conf $(EXTENSION)-*.zip
+	regress/tmp_check regress/tmp_plugins.conf tmp_check $(EXTENSION)-*.zip
 
 # callback signatures are fixed by PostgreSQL, so some parameters go unused
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter

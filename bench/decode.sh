@@ -301,8 +301,8 @@ decode_pass() {   # id timed(0/1)
     [[ -z ${R_ERR[$id]} ]] || return 0
     if ! out=$(sql -F ' ' -c "select secs, nrows, nbytes from bench_decode('${R_SLOT[$id]}', '$WAL_END', ${R_SQL[$id]})" \
                 2>"$WORK/decode.err"); then
-        R_ERR[$id]=$(tr '\n' ' ' <"$WORK/decode.err")
-        log "ERROR: ${R_LABEL[$id]}: ${R_ERR[$id]}"
+        log "ERROR: ${R_LABEL[$id]}: $(tr '\n' ' ' <"$WORK/decode.err")"
+        R_ERR[$id]=$(grep -m 1 . "$WORK/decode.err" || echo "psql failed")
         return 0
     fi
     read -r secs rows bytes <<<"$out"
@@ -363,7 +363,7 @@ for id in "${ORDER[@]}"; do
     fi
     runs=$(for t in ${R_TIMES[$id]}; do printf '%.3f ' "$t"; done)
     bpc=$(awk -v b="${R_BYTES[$id]}" -v n="$NCHANGES" 'BEGIN{printf "%.1f", b/n}')
-    echo "| ${R_LABEL[$id]} | ${R_OPTS[$id]} | ${R_MED[$id]} | ${runs% } | ${R_ROWS[$id]} | $bpc | $(ratio "${R_MED[$id]}" "$C_MED") | $(ratio "${R_BYTES[$id]}" "$C_BYTES") |"
+    echo "| ${R_LABEL[$id]} | ${R_OPTS[$id]} | ${R_MED[$id]:-n/a} | ${runs% } | ${R_ROWS[$id]} | $bpc | $(ratio "${R_MED[$id]:-}" "$C_MED") | $(ratio "${R_BYTES[$id]}" "$C_BYTES") |"
 done
 echo
 echo "Targets:"
@@ -434,8 +434,8 @@ else
         for p in "${BG_PIDS[@]}"; do [[ $p == "$rpid" ]] || keep+=("$p"); done
         BG_PIDS=("${keep[@]}")
         if (( rc != 0 )); then
-            M_ERR[$id]="pg_recvlogical exit $rc: $(tr '\n' ' ' <"$WORK/recv_$slot.log")"
-            log "ERROR: ${M_LABEL[$id]}: ${M_ERR[$id]}"
+            log "ERROR: ${M_LABEL[$id]}: pg_recvlogical exit $rc: $(tr '\n' ' ' <"$WORK/recv_$slot.log")"
+            M_ERR[$id]="pg_recvlogical exit $rc: $(grep -m 1 . "$WORK/recv_$slot.log" || true)"
             return 0
         fi
         if (( peak == 0 )); then

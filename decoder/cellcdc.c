@@ -433,6 +433,8 @@ bad_pattern(const char *option, const char *item, const char *example)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 item[strspn(item, " \t")] == '\0' ?
+			 errmsg("cellcdc: option \"%s\" has an empty item", option) :
 			 errmsg("cellcdc: option \"%s\" has an invalid pattern \"%s\"", option, item),
 			 errhint("Use %s, with \\ to escape a literal \".\", \",\", \"*\" or \"\\\".", example)));
 }

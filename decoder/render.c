@@ -6,9 +6,10 @@
  *
  *		SELECT cellcdc.render(data) FROM pg_logical_slot_peek_binary_changes(...);
  *
- * Change records carry only a relation OID; the names come from the RELATION
- * records seen earlier in the same query (kept in fn_extra), else from the
- * catalog.  Values print as PostgreSQL prints them, but independent of the
+ * Change records carry only a relation OID; the names come from the last
+ * RELATION record this session rendered for it, else from the catalog.  The
+ * cache is per session, not per call site, so that a query filtering on the
+ * rendered text still names the columns.  Values print as PostgreSQL prints them, but independent of the
  * session's DateStyle and TimeZone (ISO, UTC), so output is reproducible.
  * With stable => true, everything that changes from run to run (xids, LSNs,
  * times, OIDs) is left out.  Malformed input is an ERROR, never a crash.
@@ -47,9 +48,11 @@ typedef struct RenderState
 	CdcReader	r;
 	StringInfoData out;
 	bool		stable;
-	HTAB	   *relations;		/* lives in fn_mcxt, across the query's rows */
-	MemoryContext mcxt;
 } RenderState;
+
+/* RELATION records rendered in this session, by relation OID */
+static HTAB *Relations = NULL;
+static MemoryContext RelationsContext = NULL;
 
 static void
 malformed(RenderState *rs)
@@ -100,7 +103,7 @@ append_datetime(RenderState *rs, char tag, int64 v)
 				appendStringInfoString(&rs->out, v == CDC_DATE_PINF ? "'infinity'" : "'-infinity'");
 				return;
 			}
-			ok = v > -POSTGRES_EPOCH_JDATE && v < INT32_MAX - POSTGRES_EPOCH_JDATE;
+			ok = IS_VALID_DATE(v);
 			if (ok)
 			{
 				j2date((int) v + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
@@ -121,7 +124,7 @@ append_datetime(RenderState *rs, char tag, int64 v)
 				appendStringInfoString(&rs->out, v == CDC_TS_PINF ? "'infinity'" : "'-infinity'");
 				return;
 			}
-			ok = timestamp2tm(v, NULL, &tm, &fsec, NULL, NULL) == 0;
+			ok = IS_VALID_TIMESTAMP(v) && timestamp2tm(v, NULL, &tm, &fsec, NULL, NULL) == 0;
 			tm.tm_isdst = 0;	/* UTC; a negative value would hide the zone */
 			if (ok)
 				EncodeDateTime(&tm, fsec, tag == CDC_VAL_TIMESTAMPTZ, 0, NULL, USE_ISO_DATES, buf);
@@ -233,8 +236,9 @@ static RenderRelation *
 find_relation(RenderState *rs, uint32 relid)
 {
 	Oid			key = relid;
+	RenderRelation *rel = hash_search(Relations, &key, HASH_FIND, NULL);
 
-	return hash_search(rs->relations, &key, HASH_FIND, NULL);
+	return rel != NULL && rel->name != NULL ? rel : NULL;
 }
 
 /* "schema.table" from an earlier RELATION record, else from the catalog */
@@ -280,19 +284,31 @@ render_relation(RenderState *rs)
 {
 	CdcRelation rel;
 	RenderRelation *entry;
+	const char *name;
 	Oid			key;
 	bool		found;
 	uint32		i;
-	MemoryContext old;
 
 	check(rs, cdc_read_relation(&rs->r, &rel));
+	name = quote_qualified_identifier(slice_cstr(rel.schema), slice_cstr(rel.table));
+
+	/* from here on an ERROR must leave the entry consistent */
 	key = rel.relid;
-	entry = hash_search(rs->relations, &key, HASH_ENTER, &found);
-	old = MemoryContextSwitchTo(rs->mcxt);
-	entry->name = pstrdup(quote_qualified_identifier(slice_cstr(rel.schema), slice_cstr(rel.table)));
-	entry->ncols = rel.ncols;
-	entry->columns = palloc(Max(rel.ncols, 1) * sizeof(char *));
-	MemoryContextSwitchTo(old);
+	entry = hash_search(Relations, &key, HASH_ENTER, &found);
+	if (found)
+	{
+		for (i = 0; i < (uint32) entry->ncols; i++)
+			pfree(entry->columns[i]);
+		if (entry->columns)
+			pfree(entry->columns);
+		if (entry->name)
+			pfree(entry->name);
+	}
+	entry->ncols = 0;			/* only complete columns are usable */
+	entry->columns = NULL;
+	entry->name = NULL;
+	entry->columns = MemoryContextAlloc(RelationsContext, Max(rel.ncols, 1) * sizeof(char *));
+	entry->name = MemoryContextStrdup(RelationsContext, name);
 
 	appendStringInfo(&rs->out, "RELATION %s", entry->name);
 	if (!rs->stable)
@@ -305,9 +321,10 @@ render_relation(RenderState *rs)
 		CdcColumn	col;
 		const char *sep = " [";
 
-		entry->ncols = i;		/* only complete columns are usable */
 		check(rs, cdc_read_column(&rs->r, &col));
-		entry->columns[i] = MemoryContextStrdup(rs->mcxt, quote_identifier(slice_cstr(col.name)));
+		name = quote_identifier(slice_cstr(col.name));
+		entry->columns[i] = MemoryContextStrdup(RelationsContext, name);
+		entry->ncols = i + 1;
 		appendStringInfo(&rs->out, "%s %s %s", i > 0 ? "," : "", entry->columns[i],
 						 format_type_extended(col.typid, col.typmod,
 											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_ALLOW_INVALID));
@@ -333,7 +350,6 @@ render_relation(RenderState *rs)
 		if (sep[0] == ',')
 			appendStringInfoChar(&rs->out, ']');
 	}
-	entry->ncols = rel.ncols;
 }
 
 static void
@@ -420,18 +436,18 @@ cellcdc_render(PG_FUNCTION_ARGS)
 	RenderState rs;
 	uint8		kind;
 
-	if (fcinfo->flinfo->fn_extra == NULL)
+	if (Relations == NULL)
 	{
 		HASHCTL		hctl;
 
+		RelationsContext = AllocSetContextCreate(TopMemoryContext, "cellcdc render relations",
+												 ALLOCSET_SMALL_SIZES);
 		hctl.keysize = sizeof(Oid);
 		hctl.entrysize = sizeof(RenderRelation);
-		hctl.hcxt = fcinfo->flinfo->fn_mcxt;
-		fcinfo->flinfo->fn_extra = hash_create("cellcdc render relations", 16, &hctl,
-											   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		hctl.hcxt = RelationsContext;
+		Relations = hash_create("cellcdc render relations", 16, &hctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	rs.relations = fcinfo->flinfo->fn_extra;
-	rs.mcxt = fcinfo->flinfo->fn_mcxt;
 	rs.stable = PG_GETARG_BOOL(1);
 	initStringInfo(&rs.out);
 	cdc_reader_init(&rs.r, VARDATA_ANY(record), VARSIZE_ANY_EXHDR(record));

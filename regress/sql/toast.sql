@@ -27,7 +27,7 @@ SELECT shown(cellcdc.render(data, true)) FROM pg_logical_slot_peek_binary_change
 SELECT substring(line FROM '^\w+') AS change,
        length(substring(line FROM ' big=''([0-9a-f]*)''')) AS big_length,
        length(substring(line FROM ' doc=''(\{[^'']*)''')) AS doc_length,
-       length(substring(line FROM ' small=''((compressible )*)''')) AS small_length
+       length(substring(line FROM ' small=''(compressible[^'']*)''')) AS small_length
 FROM (SELECT cellcdc.render(data, true) AS line
       FROM pg_logical_slot_get_binary_changes('regression_slot', NULL, NULL)) r
 WHERE line ~ '^(INSERT|UPDATE|DELETE)';
