@@ -28,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -44,6 +45,9 @@ extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
 /* how often to report progress while changes are being filtered out */
 #define PROGRESS_EVERY_CHANGES 100
+
+/* largest scratch buffer kept between values */
+#define SCRATCH_KEEP_BYTES (64 * 1024)
 
 /* how a column's values are encoded; chosen once per relation */
 typedef enum ColumnEncoding
@@ -63,6 +67,7 @@ typedef enum ColumnEncoding
 	ENC_UUID,
 	ENC_TEXT,					/* stored as text: send the bytes */
 	ENC_BYTEA,
+	ENC_JSONB,					/* JsonbToCString, without fmgr */
 	ENC_OUTPUT					/* anything else: the type's output function */
 } ColumnEncoding;
 
@@ -125,6 +130,7 @@ typedef struct CdcState
 	CdcOptions	opt;
 	MemoryContext change_ctx;	/* reset after every change */
 	MemoryContext cache_ctx;	/* relation cache */
+	StringInfoData scratch;		/* jsonb text, reused across values */
 	bool		begin_sent;		/* BEGIN of the current transaction written */
 	bool		convert_text;	/* database encoding needs conversion to UTF-8 */
 	int			skipped_changes;
@@ -161,20 +167,29 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 
 /* ---------- writing ---------- */
 
+/* Make room for n more bytes; the common case costs one comparison. */
+static inline void
+reserve(StringInfo s, int n)
+{
+	if (s->len + n >= s->maxlen)
+		enlargeStringInfo(s, n);
+}
+
+/* Append one byte. */
 static inline void
 put_u8(StringInfo s, uint8 v)
 {
-	if (s->len + 1 >= s->maxlen)
-		enlargeStringInfo(s, 1);
+	reserve(s, 1);
 	s->data[s->len++] = (char) v;
 }
 
+/* Append a big-endian uint32. */
 static inline void
 put_u32(StringInfo s, uint32 v)
 {
 	unsigned char *p;
 
-	enlargeStringInfo(s, 4);
+	reserve(s, 4);
 	p = (unsigned char *) s->data + s->len;
 	p[0] = v >> 24;
 	p[1] = v >> 16;
@@ -183,6 +198,7 @@ put_u32(StringInfo s, uint32 v)
 	s->len += 4;
 }
 
+/* Append a big-endian uint64. */
 static inline void
 put_u64(StringInfo s, uint64 v)
 {
@@ -190,13 +206,14 @@ put_u64(StringInfo s, uint64 v)
 	put_u32(s, (uint32) v);
 }
 
+/* Append an unsigned LEB128 varint. */
 static inline void
 put_varint(StringInfo s, uint64 v)
 {
 	unsigned char *p;
 	int			n = 0;
 
-	enlargeStringInfo(s, 10);
+	reserve(s, 10);
 	p = (unsigned char *) s->data + s->len;
 	while (v >= 0x80)
 	{
@@ -207,12 +224,14 @@ put_varint(StringInfo s, uint64 v)
 	s->len += n;
 }
 
+/* Append a zigzag-encoded signed varint. */
 static inline void
 put_svarint(StringInfo s, int64 v)
 {
 	put_varint(s, ((uint64) v << 1) ^ (uint64) (v >> 63));
 }
 
+/* Append a varint length and the bytes. */
 static inline void
 put_str(StringInfo s, const char *data, size_t len)
 {
@@ -220,6 +239,7 @@ put_str(StringInfo s, const char *data, size_t len)
 	appendBinaryStringInfoNT(s, data, (int) len);
 }
 
+/* Append a NUL-terminated string as a str. */
 static inline void
 put_cstr(StringInfo s, const char *str)
 {
@@ -297,7 +317,7 @@ put_numeric(StringInfo s, Datum d)
 	put_svarint(s, weight);
 	put_varint(s, dscale);
 	put_varint(s, ndigits);
-	enlargeStringInfo(s, (int) (ndigits * 2));
+	reserve(s, (int) (ndigits * 2));
 	for (i = 0; i < ndigits; i++)
 	{
 		int16		digit;
@@ -308,6 +328,7 @@ put_numeric(StringInfo s, Datum d)
 	}
 }
 
+/* Append one column value: its tag and payload (FORMAT.md, Values). */
 static void
 put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 {
@@ -401,6 +422,21 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 				put_str(s, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 				break;
 			}
+		case ENC_JSONB:
+			{
+				Jsonb	   *jb = DatumGetJsonbP(d);
+
+				resetStringInfo(&st->scratch);
+				JsonbToCString(&st->scratch, &jb->root, VARSIZE(jb));
+				put_text(st, s, st->scratch.data, st->scratch.len);
+				/* keep the walsender small after an unusually large value */
+				if (st->scratch.maxlen > SCRATCH_KEEP_BYTES)
+				{
+					pfree(st->scratch.data);
+					initStringInfo(&st->scratch);
+				}
+				break;
+			}
 		case ENC_OUTPUT:
 			{
 				char	   *text = OutputFunctionCall(&col->output, d);
@@ -411,6 +447,7 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 	}
 }
 
+/* Append a tuple: kind, column count, the sent columns' values. */
 static void
 put_tuple(CdcState *st, StringInfo s, RelEntry *e, char kind, Datum *values, bool *nulls)
 {
@@ -428,6 +465,7 @@ put_tuple(CdcState *st, StringInfo s, RelEntry *e, char kind, Datum *values, boo
 
 /* ---------- options ---------- */
 
+/* Report a malformed pattern in a list option. */
 static void
 bad_pattern(const char *option, const char *item, const char *example)
 {
@@ -554,6 +592,7 @@ part_matches(const Pattern *pat, int part, const char *name)
 	return pi == plen;
 }
 
+/* Does any pattern match the name parts (schema, table[, column])? */
 static bool
 any_matches(List *patterns, const char *const *names)
 {
@@ -573,6 +612,7 @@ any_matches(List *patterns, const char *const *names)
 	return false;
 }
 
+/* A boolean option; no value at all means true. */
 static bool
 parse_bool_option(const char *name, const char *value)
 {
@@ -588,6 +628,7 @@ parse_bool_option(const char *name, const char *value)
 	return result;
 }
 
+/* The value of an option that needs one. */
 static const char *
 required_value(const char *name, const char *value)
 {
@@ -598,6 +639,7 @@ required_value(const char *name, const char *value)
 	return value;
 }
 
+/* Parse every plugin option once, at startup; any bad one is an ERROR. */
 static void
 parse_options(CdcOptions *opt, List *options)
 {
@@ -665,6 +707,7 @@ parse_options(CdcOptions *opt, List *options)
 
 /* ---------- relation cache ---------- */
 
+/* Mark every cached relation for rebuilding. */
 static void
 invalidate_all(void)
 {
@@ -698,6 +741,7 @@ namespace_cb(Datum arg, int cacheid, uint32 hashvalue)
 		invalidate_all();
 }
 
+/* How values of a (base) type are encoded. */
 static ColumnEncoding
 encoding_for(Oid typid)
 {
@@ -736,6 +780,8 @@ encoding_for(Oid typid)
 			return ENC_TEXT;
 		case BYTEAOID:
 			return ENC_BYTEA;
+		case JSONBOID:
+			return ENC_JSONB;
 		default:
 			return ENC_OUTPUT;
 	}
@@ -792,6 +838,7 @@ filter_names(Relation rel, const char *schema, const char *table)
 	return names;
 }
 
+/* Do the patterns match the relation, or one of its ancestors, by name? */
 static bool
 names_match(List *patterns, const char **names, const char *column)
 {
@@ -808,6 +855,7 @@ names_match(List *patterns, const char **names, const char *column)
 	return false;
 }
 
+/* (Re)build a relation's entry: names, filter verdict, columns to send. */
 static void
 build_entry(CdcState *st, RelEntry *e, Relation rel)
 {
@@ -829,15 +877,15 @@ build_entry(CdcState *st, RelEntry *e, Relation rel)
 	e->replident = rel->rd_rel->relreplident;
 	e->ncols = 0;
 
+	/* the names are needed only while building: the caller's context */
+	MemoryContextSwitchTo(old);
 	names = filter_names(rel, e->schema, e->table);
 	e->excluded = (st->opt.include_tables != NIL &&
 				   !names_match(st->opt.include_tables, names, NULL)) ||
 		names_match(st->opt.exclude_tables, names, NULL);
 	if (e->excluded)
-	{
-		MemoryContextSwitchTo(old);
 		return;
-	}
+	MemoryContextSwitchTo(e->mcxt);
 
 	e->values = palloc(desc->natts * sizeof(Datum));
 	e->nulls = palloc(desc->natts * sizeof(bool));
@@ -897,6 +945,7 @@ build_entry(CdcState *st, RelEntry *e, Relation rel)
 	MemoryContextSwitchTo(old);
 }
 
+/* The relation's valid cache entry, built if needed. */
 static RelEntry *
 get_entry(CdcState *st, Relation rel)
 {
@@ -990,6 +1039,7 @@ skipped(LogicalDecodingContext *ctx, CdcState *st)
 
 /* ---------- callbacks ---------- */
 
+/* Startup: parse options, create memory contexts and the relation cache. */
 static void
 cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 {
@@ -1001,6 +1051,7 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 	st = palloc0(sizeof(CdcState));
 	st->change_ctx = AllocSetContextCreate(ctx->context, "cellcdc change",
 										   ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&st->scratch);
 	st->cache_ctx = AllocSetContextCreate(ctx->context, "cellcdc relation cache",
 										  ALLOCSET_DEFAULT_SIZES);
 	/* SQL_ASCII bytes are passed as they are: there is nothing to convert */
@@ -1028,6 +1079,7 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 	MemoryContextSwitchTo(old);
 }
 
+/* Shutdown: forget the relation cache. */
 static void
 cdc_shutdown(LogicalDecodingContext *ctx)
 {
@@ -1035,6 +1087,7 @@ cdc_shutdown(LogicalDecodingContext *ctx)
 	RelCache = NULL;
 }
 
+/* BEGIN is written lazily, before the first record (unless skip_empty_xacts is off). */
 static void
 cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
@@ -1045,6 +1098,7 @@ cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		begin_if_needed(ctx, st, txn);
 }
 
+/* COMMIT, if the transaction sent anything. */
 static void
 cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
 {
@@ -1062,6 +1116,7 @@ cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit
 	st->begin_sent = false;
 }
 
+/* INSERT, UPDATE or DELETE of one row. */
 static void
 cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		   Relation relation, ReorderBufferChange *change)
@@ -1081,6 +1136,11 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		skipped(ctx, st);
 		goto done;
 	}
+	if (newtup == NULL && change->action != REORDER_BUFFER_CHANGE_DELETE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("cellcdc: change of relation \"%s.%s\" at %X/%X has no new row",
+						e->schema, e->table, LSN_FORMAT_ARGS(change->lsn))));
 
 	begin_if_needed(ctx, st, txn);
 	relation_if_needed(ctx, e);
@@ -1144,6 +1204,7 @@ done:
 	MemoryContextReset(st->change_ctx);
 }
 
+/* TRUNCATE of one or more relations. */
 static void
 cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			 int nrelations, Relation relations[], ReorderBufferChange *change)
@@ -1189,6 +1250,7 @@ done:
 	MemoryContextReset(st->change_ctx);
 }
 
+/* A pg_logical_emit_message() message. */
 static void
 cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			XLogRecPtr message_lsn, bool transactional,
@@ -1218,6 +1280,7 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	OutputPluginWrite(ctx, true);
 }
 
+/* only_local: skip transactions replayed from elsewhere. */
 static bool
 cdc_filter_by_origin(LogicalDecodingContext *ctx, RepOriginId origin_id)
 {

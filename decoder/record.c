@@ -43,6 +43,7 @@ cdc_fail(CdcReader *r, const char *what)
 	return false;
 }
 
+/* Are n more bytes there to read `what`? */
 static bool
 need(CdcReader *r, size_t n, const char *what)
 {
@@ -51,6 +52,7 @@ need(CdcReader *r, size_t n, const char *what)
 	return true;
 }
 
+/* Read one byte. */
 bool
 cdc_read_u8(CdcReader *r, uint8_t *v, const char *what)
 {
@@ -60,6 +62,7 @@ cdc_read_u8(CdcReader *r, uint8_t *v, const char *what)
 	return true;
 }
 
+/* Read a big-endian uint32. */
 bool
 cdc_read_u32(CdcReader *r, uint32_t *v, const char *what)
 {
@@ -71,6 +74,7 @@ cdc_read_u32(CdcReader *r, uint32_t *v, const char *what)
 	return true;
 }
 
+/* Read a big-endian uint64. */
 bool
 cdc_read_u64(CdcReader *r, uint64_t *v, const char *what)
 {
@@ -136,6 +140,7 @@ cdc_read_str(CdcReader *r, CdcSlice *s, const char *what)
 	return true;
 }
 
+/* Read a big-endian int64. */
 static bool
 read_i64(CdcReader *r, int64_t *v, const char *what)
 {
@@ -147,6 +152,7 @@ read_i64(CdcReader *r, int64_t *v, const char *what)
 	return true;
 }
 
+/* Read a varint count, bounded by max and by the bytes left. */
 static bool
 read_count(CdcReader *r, uint32_t *n, uint64_t max, const char *what)
 {
@@ -160,6 +166,7 @@ read_count(CdcReader *r, uint32_t *n, uint64_t max, const char *what)
 	return true;
 }
 
+/* BEGIN body. */
 bool
 cdc_read_begin(CdcReader *r, CdcBegin *b)
 {
@@ -169,6 +176,7 @@ cdc_read_begin(CdcReader *r, CdcBegin *b)
 		cdc_read_u32(r, &b->xid, "BEGIN xid");
 }
 
+/* COMMIT body. */
 bool
 cdc_read_commit(CdcReader *r, CdcCommit *c)
 {
@@ -177,6 +185,7 @@ cdc_read_commit(CdcReader *r, CdcCommit *c)
 		read_i64(r, &c->commit_time, "COMMIT time");
 }
 
+/* ORIGIN body. */
 bool
 cdc_read_origin(CdcReader *r, CdcOrigin *o)
 {
@@ -184,6 +193,7 @@ cdc_read_origin(CdcReader *r, CdcOrigin *o)
 		cdc_read_str(r, &o->name, "ORIGIN name");
 }
 
+/* RELATION header; its columns follow. */
 bool
 cdc_read_relation(CdcReader *r, CdcRelation *rel)
 {
@@ -201,6 +211,7 @@ cdc_read_relation(CdcReader *r, CdcRelation *rel)
 	return true;
 }
 
+/* One column of a RELATION. */
 bool
 cdc_read_column(CdcReader *r, CdcColumn *col)
 {
@@ -219,6 +230,7 @@ cdc_read_column(CdcReader *r, CdcColumn *col)
 	return true;
 }
 
+/* MESSAGE body. */
 bool
 cdc_read_message(CdcReader *r, CdcMessage *m)
 {
@@ -228,6 +240,7 @@ cdc_read_message(CdcReader *r, CdcMessage *m)
 		cdc_read_str(r, &m->content, "MESSAGE content");
 }
 
+/* TRUNCATE header; its relation OIDs follow. */
 bool
 cdc_read_truncate(CdcReader *r, CdcTruncate *t)
 {
@@ -235,12 +248,14 @@ cdc_read_truncate(CdcReader *r, CdcTruncate *t)
 		read_count(r, &t->nrels, UINT32_MAX, "TRUNCATE relation count");
 }
 
+/* A tuple's column count (after its kind byte). */
 bool
 cdc_read_tuple_header(CdcReader *r, uint32_t *ncols)
 {
 	return read_count(r, ncols, 1664, "tuple column count");
 }
 
+/* A numeric payload; digits are checked to be base 10000. */
 static bool
 read_numeric(CdcReader *r, CdcNumeric *n)
 {
@@ -273,6 +288,7 @@ read_numeric(CdcReader *r, CdcNumeric *n)
 	return true;
 }
 
+/* One value: tag and payload. */
 bool
 cdc_read_value(CdcReader *r, CdcValue *val)
 {

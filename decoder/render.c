@@ -54,6 +54,7 @@ typedef struct RenderState
 static HTAB *Relations = NULL;
 static MemoryContext RelationsContext = NULL;
 
+/* Raise the error for a record that does not parse. */
 static void
 malformed(RenderState *rs)
 {
@@ -64,6 +65,7 @@ malformed(RenderState *rs)
 					 CDC_FORMAT_VERSION)));
 }
 
+/* Raise that error unless a read succeeded. */
 static void
 check(RenderState *rs, bool ok)
 {
@@ -80,6 +82,7 @@ slice_cstr(CdcSlice s)
 	return text == s.data ? pnstrdup(s.data, s.len) : text;
 }
 
+/* Append " label X/X". */
 static void
 append_lsn(StringInfo out, const char *label, uint64 lsn)
 {
@@ -135,6 +138,7 @@ append_datetime(RenderState *rs, char tag, int64 v)
 	appendStringInfo(&rs->out, "'%s'", buf);
 }
 
+/* Append bytes as a quoted '\x...' literal. */
 static void
 append_hex(StringInfo out, const char *data, size_t len)
 {
@@ -166,6 +170,7 @@ append_text(StringInfo out, CdcSlice s)
 	appendStringInfoChar(out, '\'');
 }
 
+/* Append one value as PostgreSQL would print it. */
 static void
 append_value(RenderState *rs, const CdcValue *val)
 {
@@ -232,8 +237,9 @@ append_value(RenderState *rs, const CdcValue *val)
 	}
 }
 
+/* The cached RELATION of a relation, or NULL. */
 static RenderRelation *
-find_relation(RenderState *rs, uint32 relid)
+find_relation(uint32 relid)
 {
 	Oid			key = relid;
 	RenderRelation *rel = hash_search(Relations, &key, HASH_FIND, NULL);
@@ -245,7 +251,7 @@ find_relation(RenderState *rs, uint32 relid)
 static void
 append_relation_name(RenderState *rs, uint32 relid)
 {
-	RenderRelation *rel = find_relation(rs, relid);
+	RenderRelation *rel = find_relation(relid);
 	char	   *name;
 
 	if (rel != NULL)
@@ -257,10 +263,11 @@ append_relation_name(RenderState *rs, uint32 relid)
 		appendStringInfo(&rs->out, "relation %u", relid);
 }
 
+/* Append " label: col=value ..." for one tuple. */
 static void
 append_tuple(RenderState *rs, uint32 relid, const char *label)
 {
-	RenderRelation *rel = find_relation(rs, relid);
+	RenderRelation *rel = find_relation(relid);
 	uint32		ncols;
 	uint32		i;
 
@@ -279,6 +286,7 @@ append_tuple(RenderState *rs, uint32 relid, const char *label)
 	}
 }
 
+/* RELATION: print it and remember its names. */
 static void
 render_relation(RenderState *rs)
 {
@@ -352,6 +360,7 @@ render_relation(RenderState *rs)
 	}
 }
 
+/* INSERT, UPDATE or DELETE. */
 static void
 render_change(RenderState *rs, uint8 kind)
 {
@@ -384,6 +393,7 @@ render_change(RenderState *rs, uint8 kind)
 				 tuplekind == CDC_TUPLE_OLD ? "old" : "new");
 }
 
+/* TRUNCATE. */
 static void
 render_truncate(RenderState *rs)
 {
@@ -406,6 +416,7 @@ render_truncate(RenderState *rs)
 		appendStringInfoString(&rs->out, " RESTART IDENTITY");
 }
 
+/* MESSAGE: content as text when it is printable UTF-8, else hex. */
 static void
 render_message(RenderState *rs)
 {
@@ -429,6 +440,7 @@ render_message(RenderState *rs)
 		append_lsn(&rs->out, "lsn", m.lsn);
 }
 
+/* cellcdc.render(record bytea, stable boolean) returns text. */
 Datum
 cellcdc_render(PG_FUNCTION_ARGS)
 {
