@@ -67,7 +67,7 @@ typedef enum ColumnEncoding
 	ENC_UUID,
 	ENC_TEXT,					/* stored as text: send the bytes */
 	ENC_BYTEA,
-	ENC_JSONB,					/* JsonbToCString, without fmgr */
+	ENC_JSONB,					/* as stored, or its text outside UTF-8 */
 	ENC_OUTPUT					/* anything else: the type's output function */
 } ColumnEncoding;
 
@@ -269,61 +269,26 @@ static void
 put_numeric(StringInfo s, Datum d)
 {
 	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
-	const char *p = VARDATA_ANY(v);
-	size_t		len = VARSIZE_ANY_EXHDR(v);
-	uint16		header;
-	int			weight;
-	int			dscale;
-	bool		negative;
-	size_t		ndigits;
-	size_t		i;
+	CdcNumeric	n;
+	uint32		i;
 
-	memcpy(&header, p, sizeof(header));
+	if (!cdc_disk_numeric((const uint8_t *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), CDC_NATIVE_ORDER, &n))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cellcdc: a numeric value is not in PostgreSQL's numeric format")));
 	put_u8(s, CDC_VAL_NUMERIC);
-	switch (header & CDC_NUMERIC_SIGN_MASK)
+	put_u8(s, n.kind);
+	if (n.kind != CDC_NUM_POS && n.kind != CDC_NUM_NEG)
+		return;
+	put_svarint(s, n.weight);
+	put_varint(s, n.dscale);
+	put_varint(s, n.ndigits);
+	reserve(s, (int) (n.ndigits * 2));
+	for (i = 0; i < n.ndigits; i++)
 	{
-		case CDC_NUMERIC_SPECIAL:
-			if ((header & CDC_NUMERIC_EXT_MASK) == CDC_NUMERIC_NAN)
-				put_u8(s, CDC_NUM_NAN);
-			else if ((header & CDC_NUMERIC_EXT_MASK) == CDC_NUMERIC_PINF)
-				put_u8(s, CDC_NUM_PINF);
-			else
-				put_u8(s, CDC_NUM_NINF);
-			return;
-		case CDC_NUMERIC_SHORT:
-			negative = (header & CDC_NUMERIC_SHORT_SIGN_MASK) != 0;
-			dscale = (header & CDC_NUMERIC_SHORT_DSCALE_MASK) >> CDC_NUMERIC_SHORT_DSCALE_SHIFT;
-			weight = header & CDC_NUMERIC_SHORT_WEIGHT_MASK;
-			if (header & CDC_NUMERIC_SHORT_WEIGHT_SIGN)
-				weight -= CDC_NUMERIC_SHORT_WEIGHT_MASK + 1;
-			p += sizeof(uint16);
-			len -= sizeof(uint16);
-			break;
-		default:
-			{
-				int16		w;
+		unsigned	digit = cdc_numeric_digit(&n, i);
 
-				negative = (header & CDC_NUMERIC_SIGN_MASK) == CDC_NUMERIC_NEG;
-				dscale = header & CDC_NUMERIC_DSCALE_MASK;
-				memcpy(&w, p + sizeof(uint16), sizeof(w));
-				weight = w;
-				p += sizeof(uint16) + sizeof(int16);
-				len -= sizeof(uint16) + sizeof(int16);
-				break;
-			}
-	}
-	ndigits = len / sizeof(int16);
-	put_u8(s, negative ? CDC_NUM_NEG : CDC_NUM_POS);
-	put_svarint(s, weight);
-	put_varint(s, dscale);
-	put_varint(s, ndigits);
-	reserve(s, (int) (ndigits * 2));
-	for (i = 0; i < ndigits; i++)
-	{
-		int16		digit;
-
-		memcpy(&digit, p + i * sizeof(int16), sizeof(digit));
-		s->data[s->len++] = (char) ((uint16) digit >> 8);
+		s->data[s->len++] = (char) (digit >> 8);
 		s->data[s->len++] = (char) digit;
 	}
 }
@@ -423,7 +388,18 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 				break;
 			}
 		case ENC_JSONB:
+			if (!st->convert_text)
 			{
+				/* as stored: the reader prints it as jsonb_out would */
+				struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+				put_u8(s, CDC_VAL_JSONB);
+				put_u8(s, CDC_NATIVE_ORDER);
+				put_str(s, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+			}
+			else
+			{
+				/* strings inside need converting to UTF-8: send text */
 				Jsonb	   *jb = DatumGetJsonbP(d);
 
 				resetStringInfo(&st->scratch);
@@ -435,8 +411,8 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 					pfree(st->scratch.data);
 					initStringInfo(&st->scratch);
 				}
-				break;
 			}
+			break;
 		case ENC_OUTPUT:
 			{
 				char	   *text = OutputFunctionCall(&col->output, d);

@@ -281,6 +281,7 @@ read_numeric(CdcReader *r, CdcNumeric *n)
 	n->weight = (int32_t) weight;
 	n->dscale = (uint32_t) dscale;
 	n->digits = r->p;
+	n->digit_order = CDC_BIG_ENDIAN;
 	r->p += (size_t) n->ndigits * 2;
 	for (i = 0; i < n->ndigits; i++)
 		if (cdc_numeric_digit(n, i) > 9999)
@@ -342,76 +343,432 @@ cdc_read_value(CdcReader *r, CdcValue *val)
 		case CDC_VAL_TEXT:
 		case CDC_VAL_BYTES:
 			return cdc_read_str(r, &val->v.bytes, "text value");
+		case CDC_VAL_JSONB:
+			if (!cdc_read_u8(r, &val->v.jsonb.order, "jsonb byte order"))
+				return false;
+			if (val->v.jsonb.order != CDC_LITTLE_ENDIAN && val->v.jsonb.order != CDC_BIG_ENDIAN)
+				return cdc_fail(r, "jsonb byte order");
+			return cdc_read_str(r, &val->v.jsonb.container, "jsonb value");
 		default:
 			r->p--;
 			return cdc_fail(r, "unknown value tag");
 	}
 }
 
+/* A 16-bit integer stored in the given byte order. */
+static unsigned
+load16(const uint8_t *p, uint8_t order)
+{
+	return order == CDC_BIG_ENDIAN ? ((unsigned) p[0] << 8) | p[1] : ((unsigned) p[1] << 8) | p[0];
+}
+
+/* A 32-bit integer stored in the given byte order. */
+static uint32_t
+load32(const uint8_t *p, uint8_t order)
+{
+	if (order == CDC_BIG_ENDIAN)
+		return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+	return ((uint32_t) p[3] << 24) | ((uint32_t) p[2] << 16) | ((uint32_t) p[1] << 8) | p[0];
+}
+
 /* The i-th base-10000 digit of a numeric (i < ndigits). */
 unsigned
 cdc_numeric_digit(const CdcNumeric *n, uint32_t i)
 {
-	return ((unsigned) n->digits[2 * i] << 8) | n->digits[2 * i + 1];
+	return load16(n->digits + 2 * i, n->digit_order);
 }
 
-/* Bytes, including the terminating NUL, that cdc_numeric_text writes. */
-size_t
-cdc_numeric_text_size(const CdcNumeric *n)
-{
-	size_t		intpart = n->weight >= 0 ? 4 * ((size_t) n->weight + 1) : 1;
+/*
+ * PostgreSQL's on-disk numeric (the bytes after its varlena header, in the
+ * server's byte order): the first uint16 says which of three forms follows.
+ * Short: sign, display scale and a 7-bit weight packed in it.  Long: sign and
+ * display scale, then an int16 weight.  Special: NaN or an infinity.  The
+ * digits are base-10000 int16s, most significant first.
+ */
+#define DISK_NUMERIC_FORM			0xC000
+#define DISK_NUMERIC_NEG			0x4000
+#define DISK_NUMERIC_SHORT			0x8000
+#define DISK_NUMERIC_SPECIAL		0xC000
+#define DISK_NUMERIC_SPECIAL_MASK	0xF000
+#define DISK_NUMERIC_NAN			0xC000
+#define DISK_NUMERIC_PINF			0xD000
+#define DISK_NUMERIC_NINF			0xF000
+#define DISK_NUMERIC_DSCALE_MASK	0x3FFF
+#define DISK_NUMERIC_SHORT_NEG		0x2000
+#define DISK_NUMERIC_SHORT_DSCALE	0x1F80
+#define DISK_NUMERIC_SHORT_DSCALE_SHIFT 7
+#define DISK_NUMERIC_SHORT_WEIGHT_NEG 0x0040
+#define DISK_NUMERIC_SHORT_WEIGHT	0x003F
 
-	return 1 + intpart + 1 + n->dscale + 4 + 1 + 10;
+/* Parse an on-disk numeric; false if it is not one. */
+bool
+cdc_disk_numeric(const uint8_t *body, size_t len, uint8_t order, CdcNumeric *n)
+{
+	unsigned	header;
+	uint32_t	i;
+
+	memset(n, 0, sizeof(*n));
+	n->digit_order = order;
+	if (len < 2)
+		return false;
+	header = load16(body, order);
+	switch (header & DISK_NUMERIC_FORM)
+	{
+		case DISK_NUMERIC_SPECIAL:
+			switch (header & DISK_NUMERIC_SPECIAL_MASK)
+			{
+				case DISK_NUMERIC_NAN:
+					n->kind = CDC_NUM_NAN;
+					return true;
+				case DISK_NUMERIC_PINF:
+					n->kind = CDC_NUM_PINF;
+					return true;
+				case DISK_NUMERIC_NINF:
+					n->kind = CDC_NUM_NINF;
+					return true;
+				default:
+					return false;
+			}
+		case DISK_NUMERIC_SHORT:
+			n->kind = (header & DISK_NUMERIC_SHORT_NEG) ? CDC_NUM_NEG : CDC_NUM_POS;
+			n->dscale = (header & DISK_NUMERIC_SHORT_DSCALE) >> DISK_NUMERIC_SHORT_DSCALE_SHIFT;
+			n->weight = (int32_t) (header & DISK_NUMERIC_SHORT_WEIGHT) -
+				((header & DISK_NUMERIC_SHORT_WEIGHT_NEG) ? DISK_NUMERIC_SHORT_WEIGHT + 1 : 0);
+			body += 2;
+			len -= 2;
+			break;
+		default:
+			if (len < 4)
+				return false;
+			n->kind = (header & DISK_NUMERIC_FORM) == DISK_NUMERIC_NEG ? CDC_NUM_NEG : CDC_NUM_POS;
+			n->dscale = header & DISK_NUMERIC_DSCALE_MASK;
+			n->weight = (int16_t) load16(body + 2, order);
+			body += 4;
+			len -= 4;
+			break;
+	}
+	if (len % 2 != 0)
+		return false;
+	n->ndigits = (uint32_t) (len / 2);
+	n->digits = body;
+	for (i = 0; i < n->ndigits; i++)
+		if (cdc_numeric_digit(n, i) > 9999)
+			return false;
+	return true;
+}
+
+/* Write a NUL-terminated string. */
+static void
+write_str(CdcWrite write, void *arg, const char *s)
+{
+	write(arg, s, strlen(s));
 }
 
 /*
  * Decimal text of a numeric, exactly as PostgreSQL's numeric_out prints it:
  * no exponent, dscale digits after the point, NaN / Infinity / -Infinity.
- * buf must hold cdc_numeric_text_size(n) bytes.
  */
 void
-cdc_numeric_text(const CdcNumeric *n, char *buf)
+cdc_numeric_text(const CdcNumeric *n, CdcWrite write, void *arg)
 {
-	char	   *p = buf;
+	char		buf[8];
 	int64_t		i;
 	uint32_t	written = 0;
 
 	switch (n->kind)
 	{
 		case CDC_NUM_NAN:
-			strcpy(buf, "NaN");
+			write_str(write, arg, "NaN");
 			return;
 		case CDC_NUM_PINF:
-			strcpy(buf, "Infinity");
+			write_str(write, arg, "Infinity");
 			return;
 		case CDC_NUM_NINF:
-			strcpy(buf, "-Infinity");
+			write_str(write, arg, "-Infinity");
 			return;
 		case CDC_NUM_NEG:
-			*p++ = '-';
+			write_str(write, arg, "-");
 			break;
 	}
 	if (n->weight < 0)
-		*p++ = '0';
+		write_str(write, arg, "0");
 	for (i = 0; i <= n->weight; i++)
 	{
 		unsigned	d = i < n->ndigits ? cdc_numeric_digit(n, (uint32_t) i) : 0;
 
-		p += sprintf(p, i == 0 ? "%u" : "%04u", d);
+		snprintf(buf, sizeof(buf), i == 0 ? "%u" : "%04u", d);
+		write_str(write, arg, buf);
 	}
 	if (n->dscale > 0)
 	{
-		*p++ = '.';
+		write_str(write, arg, ".");
 		for (i = (int64_t) n->weight + 1; written < n->dscale; i++)
 		{
 			unsigned	d = (i >= 0 && i < n->ndigits) ? cdc_numeric_digit(n, (uint32_t) i) : 0;
-			char		four[5];
-			int			k;
+			size_t		k = n->dscale - written < 4 ? n->dscale - written : 4;
 
-			snprintf(four, sizeof(four), "%04u", d);
-			for (k = 0; k < 4 && written < n->dscale; k++, written++)
-				*p++ = four[k];
+			snprintf(buf, sizeof(buf), "%04u", d);
+			write(arg, buf, k);
+			written += (uint32_t) k;
 		}
 	}
-	*p = '\0';
+}
+
+/*
+ * jsonb: PostgreSQL's JsonbContainer, as stored.  A container is a uint32
+ * header (element count and kind), one uint32 JEntry per element (per key
+ * and value for objects: all keys first), then the data.  A JEntry has the
+ * element's type and either its length or, every so often, its end offset.
+ * Numerics and nested containers are padded to 4-byte alignment, which is
+ * alignment relative to the start of the data area.
+ */
+#define JB_COUNT_MASK		0x0FFFFFFF
+#define JB_SCALAR			0x10000000
+#define JB_OBJECT			0x20000000
+#define JB_ARRAY			0x40000000
+#define JE_OFFLEN_MASK		0x0FFFFFFF
+#define JE_TYPE_MASK		0x70000000
+#define JE_HAS_OFF			0x80000000
+#define JE_STRING			0x00000000
+#define JE_NUMERIC			0x10000000
+#define JE_FALSE			0x20000000
+#define JE_TRUE				0x30000000
+#define JE_NULL				0x40000000
+#define JE_CONTAINER		0x50000000
+#define JSONB_MAX_DEPTH		1000
+
+typedef struct JsonbWalk
+{
+	CdcReader  *r;				/* for errors */
+	uint8_t		order;
+	CdcWrite	write;
+	void	   *arg;
+} JsonbWalk;
+
+static bool jsonb_container(JsonbWalk *w, const uint8_t *c, size_t len, int depth);
+
+/* A JSON string, escaped as PostgreSQL's escape_json does. */
+static void
+jsonb_string(JsonbWalk *w, const uint8_t *s, size_t len)
+{
+	const uint8_t *run = s;
+	const uint8_t *p;
+
+	w->write(w->arg, "\"", 1);
+	for (p = s; p < s + len; p++)
+	{
+		const char *esc;
+		char		buf[8];
+
+		switch (*p)
+		{
+			case '\b':
+				esc = "\\b";
+				break;
+			case '\f':
+				esc = "\\f";
+				break;
+			case '\n':
+				esc = "\\n";
+				break;
+			case '\r':
+				esc = "\\r";
+				break;
+			case '\t':
+				esc = "\\t";
+				break;
+			case '"':
+				esc = "\\\"";
+				break;
+			case '\\':
+				esc = "\\\\";
+				break;
+			default:
+				if (*p >= 0x20)
+					continue;
+				snprintf(buf, sizeof(buf), "\\u%04x", *p);
+				esc = buf;
+				break;
+		}
+		w->write(w->arg, (const char *) run, (size_t) (p - run));
+		write_str(w->write, w->arg, esc);
+		run = p + 1;
+	}
+	w->write(w->arg, (const char *) run, (size_t) (p - run));
+	w->write(w->arg, "\"", 1);
+}
+
+/* A numeric inside jsonb: a whole varlena, after alignment padding. */
+static bool
+jsonb_numeric(JsonbWalk *w, const uint8_t *p, size_t len)
+{
+	CdcNumeric	n;
+	size_t		varlen;
+	size_t		hdr;
+
+	if (len == 0)
+		return cdc_fail(w->r, "jsonb numeric");
+	if (w->order == CDC_LITTLE_ENDIAN ? (p[0] & 0x01) : (p[0] & 0x80))
+	{
+		/* one-byte varlena header */
+		varlen = w->order == CDC_LITTLE_ENDIAN ? p[0] >> 1 : p[0] & 0x7F;
+		hdr = 1;
+	}
+	else
+	{
+		uint32_t	h;
+
+		if (len < 4 || (w->order == CDC_LITTLE_ENDIAN ? (p[0] & 0x03) : (p[0] & 0xC0)) != 0)
+			return cdc_fail(w->r, "jsonb numeric");	/* compressed: never inside jsonb */
+		h = load32(p, w->order);
+		varlen = w->order == CDC_LITTLE_ENDIAN ? h >> 2 : h & 0x3FFFFFFF;
+		hdr = 4;
+	}
+	if (varlen < hdr || varlen > len || !cdc_disk_numeric(p + hdr, varlen - hdr, w->order, &n))
+		return cdc_fail(w->r, "jsonb numeric");
+	cdc_numeric_text(&n, w->write, w->arg);
+	return true;
+}
+
+/* One element: data at offset off (from the data area start), len bytes. */
+static bool
+jsonb_element(JsonbWalk *w, uint32_t entry, const uint8_t *data, size_t off, size_t len, int depth)
+{
+	const uint8_t *p = data + off;
+	size_t		pad = (4 - off % 4) % 4;
+
+	switch (entry & JE_TYPE_MASK)
+	{
+		case JE_STRING:
+			jsonb_string(w, p, len);
+			return true;
+		case JE_NUMERIC:
+			return pad <= len ? jsonb_numeric(w, p + pad, len - pad) : cdc_fail(w->r, "jsonb numeric");
+		case JE_FALSE:
+			write_str(w->write, w->arg, "false");
+			return true;
+		case JE_TRUE:
+			write_str(w->write, w->arg, "true");
+			return true;
+		case JE_NULL:
+			write_str(w->write, w->arg, "null");
+			return true;
+		case JE_CONTAINER:
+			return pad <= len ? jsonb_container(w, p + pad, len - pad, depth + 1)
+				: cdc_fail(w->r, "jsonb container");
+		default:
+			return cdc_fail(w->r, "jsonb element type");
+	}
+}
+
+/* Where element i's data ends, given where it starts; false if impossible. */
+static bool
+jsonb_span(JsonbWalk *w, const uint8_t *entries, uint32_t i, size_t start, size_t datalen,
+		   size_t *end)
+{
+	uint32_t	entry = load32(entries + 4 * (size_t) i, w->order);
+	size_t		offlen = entry & JE_OFFLEN_MASK;
+
+	*end = (entry & JE_HAS_OFF) ? offlen : start + offlen;
+	if (*end < start || *end > datalen)
+		return cdc_fail(w->r, "jsonb element offset");
+	return true;
+}
+
+/* A container: array, object or a top-level scalar. */
+static bool
+jsonb_container(JsonbWalk *w, const uint8_t *c, size_t len, int depth)
+{
+	uint32_t	header;
+	uint32_t	count;
+	size_t		nentries;
+	const uint8_t *entries;
+	const uint8_t *data;
+	size_t		datalen;
+	size_t		kstart = 0;
+	size_t		vstart = 0;
+	uint32_t	i;
+
+	if (depth > JSONB_MAX_DEPTH)
+		return cdc_fail(w->r, "jsonb nesting too deep");
+	if (len < 4)
+		return cdc_fail(w->r, "jsonb container");
+	header = load32(c, w->order);
+	count = header & JB_COUNT_MASK;
+	if (((header & JB_OBJECT) != 0) == ((header & JB_ARRAY) != 0) ||
+		((header & JB_SCALAR) && ((header & JB_OBJECT) || count != 1)))
+		return cdc_fail(w->r, "jsonb container kind");
+	nentries = (header & JB_OBJECT) ? 2 * (size_t) count : count;
+	if (nentries > (len - 4) / 4)
+		return cdc_fail(w->r, "jsonb element count");
+	entries = c + 4;
+	data = entries + 4 * nentries;
+	datalen = len - 4 - 4 * nentries;
+
+	if (header & JB_OBJECT)
+	{
+		/* values start where the last key ends */
+		for (i = 0; i < count; i++)
+			if (!jsonb_span(w, entries, i, vstart, datalen, &vstart))
+				return false;
+		write_str(w->write, w->arg, "{");
+		for (i = 0; i < count; i++)
+		{
+			size_t		kend,
+						vend;
+			uint32_t	key = load32(entries + 4 * (size_t) i, w->order);
+
+			if (!jsonb_span(w, entries, i, kstart, datalen, &kend) ||
+				!jsonb_span(w, entries, count + i, vstart, datalen, &vend))
+				return false;
+			if ((key & JE_TYPE_MASK) != JE_STRING)
+				return cdc_fail(w->r, "jsonb object key");
+			if (i > 0)
+				write_str(w->write, w->arg, ", ");
+			jsonb_string(w, data + kstart, kend - kstart);
+			write_str(w->write, w->arg, ": ");
+			if (!jsonb_element(w, load32(entries + 4 * ((size_t) count + i), w->order),
+							   data, vstart, vend - vstart, depth))
+				return false;
+			kstart = kend;
+			vstart = vend;
+		}
+		write_str(w->write, w->arg, "}");
+		return true;
+	}
+
+	if (!(header & JB_SCALAR))
+		write_str(w->write, w->arg, "[");
+	for (i = 0; i < count; i++)
+	{
+		size_t		end;
+
+		if (!jsonb_span(w, entries, i, kstart, datalen, &end))
+			return false;
+		if (i > 0)
+			write_str(w->write, w->arg, ", ");
+		if (!jsonb_element(w, load32(entries + 4 * (size_t) i, w->order), data, kstart,
+						   end - kstart, depth))
+			return false;
+		kstart = end;
+	}
+	if (!(header & JB_SCALAR))
+		write_str(w->write, w->arg, "]");
+	return true;
+}
+
+/*
+ * Write a jsonb value as text exactly as PostgreSQL's jsonb_out does.  On a
+ * malformed container it fails on r, possibly after writing part of it.
+ */
+bool
+cdc_jsonb_text(CdcReader *r, const CdcJsonb *jb, CdcWrite write, void *arg)
+{
+	JsonbWalk	w;
+
+	w.r = r;
+	w.order = jb->order;
+	w.write = write;
+	w.arg = arg;
+	return jsonb_container(&w, (const uint8_t *) jb->container.data, jb->container.len, 0);
 }

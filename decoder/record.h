@@ -63,6 +63,11 @@
 #define CDC_VAL_UUID		'g'		/* 16 bytes */
 #define CDC_VAL_TEXT		'T'		/* varint length + UTF-8 bytes */
 #define CDC_VAL_BYTES		'b'		/* varint length + bytes */
+#define CDC_VAL_JSONB		'J'		/* byte order + jsonb container bytes */
+
+/* byte order of the server, for values copied as stored (jsonb) */
+#define CDC_LITTLE_ENDIAN	0
+#define CDC_BIG_ENDIAN		1
 
 /* numeric kinds */
 #define CDC_NUM_POS		0
@@ -100,8 +105,18 @@ typedef struct CdcNumeric
 	int32_t		weight;			/* base-10000 exponent of the first digit */
 	uint32_t	dscale;			/* decimal digits after the point */
 	uint32_t	ndigits;
-	const uint8_t *digits;		/* ndigits big-endian uint16, each 0..9999 */
+	const uint8_t *digits;		/* ndigits uint16, each 0..9999 */
+	uint8_t		digit_order;	/* CDC_BIG_ENDIAN in records, else as stored */
 } CdcNumeric;
+
+typedef struct CdcJsonb
+{
+	uint8_t		order;			/* CDC_LITTLE_ENDIAN or CDC_BIG_ENDIAN */
+	CdcSlice	container;		/* PostgreSQL's JsonbContainer, as stored */
+} CdcJsonb;
+
+/* where text produced by the reader goes */
+typedef void (*CdcWrite) (void *arg, const char *data, size_t len);
 
 typedef struct CdcValue
 {
@@ -113,6 +128,7 @@ typedef struct CdcValue
 		double		f8;
 		CdcNumeric	num;
 		CdcSlice	bytes;		/* TEXT, BYTES, UUID (16 bytes) */
+		CdcJsonb	jsonb;
 	}			v;
 } CdcValue;
 
@@ -194,8 +210,10 @@ extern bool cdc_read_truncate(CdcReader *r, CdcTruncate *t);
 extern bool cdc_read_tuple_header(CdcReader *r, uint32_t *ncols);
 extern bool cdc_read_value(CdcReader *r, CdcValue *val);
 
+extern bool cdc_disk_numeric(const uint8_t *body, size_t len, uint8_t order, CdcNumeric *n);
+extern bool cdc_jsonb_text(CdcReader *r, const CdcJsonb *jb, CdcWrite write, void *arg);
+
 extern unsigned cdc_numeric_digit(const CdcNumeric *n, uint32_t i);
-extern size_t cdc_numeric_text_size(const CdcNumeric *n);
-extern void cdc_numeric_text(const CdcNumeric *n, char *buf);
+extern void cdc_numeric_text(const CdcNumeric *n, CdcWrite write, void *arg);
 
 #endif							/* CELLCDC_RECORD_H */

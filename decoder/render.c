@@ -138,6 +138,13 @@ append_datetime(RenderState *rs, char tag, int64 v)
 	appendStringInfo(&rs->out, "'%s'", buf);
 }
 
+/* CdcWrite into a StringInfo. */
+static void
+append_to(void *arg, const char *data, size_t len)
+{
+	appendBinaryStringInfo((StringInfo) arg, data, (int) len);
+}
+
 /* Append bytes as a quoted '\x...' literal. */
 static void
 append_hex(StringInfo out, const char *data, size_t len)
@@ -200,11 +207,18 @@ append_value(RenderState *rs, const CdcValue *val)
 			appendStringInfoString(out, float8out_internal(val->v.f8));
 			break;
 		case CDC_VAL_NUMERIC:
+			cdc_numeric_text(&val->v.num, append_to, out);
+			break;
+		case CDC_VAL_JSONB:
 			{
-				char	   *buf = palloc(cdc_numeric_text_size(&val->v.num));
+				StringInfoData text;
+				CdcSlice	slice;
 
-				cdc_numeric_text(&val->v.num, buf);
-				appendStringInfoString(out, buf);
+				initStringInfo(&text);
+				check(rs, cdc_jsonb_text(&rs->r, &val->v.jsonb, append_to, &text));
+				slice.data = text.data;
+				slice.len = text.len;
+				append_text(out, slice);
 				break;
 			}
 		case CDC_VAL_DATE:

@@ -19,6 +19,9 @@ SELECT cellcdc.render('\x49000000014e015402c328');             -- text that is n
 SELECT cellcdc.render('\x49000000014e0154026100');             -- text with a NUL byte
 SELECT cellcdc.render('\x49000000014e0173' || int8send(9223372036854775806)); -- timestamp beyond range
 SELECT cellcdc.render('\x49000000014e0168ffffffffff0f');       -- time beyond a day
+SELECT cellcdc.render('\x49000000014e014a000400000070');       -- jsonb neither array nor object
+SELECT cellcdc.render('\x49000000014e014a0008010000400c000000'); -- jsonb element beyond its container
+SELECT cellcdc.render('\x49000000014e014a0208');               -- jsonb of unknown byte order
 SELECT cellcdc.render('\x49000000014b0169020169');             -- INSERT with a key tuple
 SELECT cellcdc.render('\x55000000014e016902' || '\x4e016904'::bytea); -- UPDATE with two new tuples
 -- well-formed values of every tag, for a relation the catalog does not know
@@ -45,7 +48,7 @@ INSERT INTO fuzz VALUES (1, 'x''y', -12.5, '2024-05-01 10:00+00', '2024-05-01', 
                          'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 2.5);
 UPDATE fuzz SET id = 2, n = 'NaN';
 DELETE FROM fuzz;
-SELECT pg_logical_emit_message(true, 'fuzz', '\x00ff'::bytea);
+SELECT 'm' FROM pg_logical_emit_message(true, 'fuzz', '\x00ff'::bytea);
 TRUNCATE fuzz;
 CREATE TEMP TABLE records AS
   SELECT row_number() OVER () AS n, data FROM pg_logical_slot_get_binary_changes('regression_slot', NULL, NULL);

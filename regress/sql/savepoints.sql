@@ -7,7 +7,7 @@ BEGIN;
 INSERT INTO sp VALUES (1, 'kept');
 SAVEPOINT a;
 INSERT INTO sp VALUES (2, 'rolled back');
-SELECT pg_logical_emit_message(true, 'sp', 'rolled back too');
+SELECT 'm' FROM pg_logical_emit_message(true, 'sp', 'rolled back too');
 ROLLBACK TO SAVEPOINT a;
 SAVEPOINT b;
 INSERT INTO sp VALUES (3, 'released');
@@ -18,7 +18,7 @@ COMMIT;
 
 BEGIN;
 INSERT INTO sp VALUES (4, 'aborted');
-SELECT pg_logical_emit_message(false, 'sp', 'sent although its transaction aborts');
+SELECT 'm' FROM pg_logical_emit_message(false, 'sp', 'sent although its transaction aborts');
 ROLLBACK;
 
 -- nothing to send: an empty transaction, a DDL-only one, one that only reads

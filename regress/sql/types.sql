@@ -75,7 +75,34 @@ JOIN many USING (id);
 RESET TimeZone;
 RESET DateStyle;
 
+-- jsonb is sent as stored and printed by the reader: it must print exactly
+-- what jsonb_out prints, for every shape (arrays and objects past the
+-- 32-element offset stride, escapes, numerics, scalars, deep nesting)
+CREATE TABLE docs (id int PRIMARY KEY, j jsonb);
+INSERT INTO docs
+SELECT i, CASE i % 8
+  WHEN 0 THEN jsonb_build_object('n', round((random() * 1e6)::numeric, i % 9), 's', md5(i::text),
+                                 'b', i % 2 = 0, 'z', NULL, '', '')
+  WHEN 1 THEN (SELECT jsonb_agg(x * (i % 3 - 1)) FROM generate_series(1, i % 70) x)
+  WHEN 2 THEN (SELECT jsonb_object_agg('k' || x, x * 1.5) FROM generate_series(1, i % 70) x)
+  WHEN 3 THEN to_jsonb(E'esc "q" \\ back\n\t\b\f\r' || chr(1) || chr(31) || ' ünï ' || i)
+  WHEN 4 THEN to_jsonb(-(i::numeric) / 7)
+  WHEN 5 THEN jsonb_build_array(jsonb_build_object('deep', jsonb_build_array('[]'::jsonb, '{}'::jsonb)),
+                                true, false, NULL, 1e-20::numeric, 123456789012345678901234567890::numeric,
+                                -0.5, 1e20::numeric, 'x', '')
+  WHEN 6 THEN (ARRAY['null', '[]', '{}', 'true', '"s"', '0', '[[]]', '{"a": {}}'])[i % 8 + 1]::jsonb
+  ELSE (repeat('[', i % 60) || '{"x": 1}' || repeat(']', i % 60))::jsonb
+END
+FROM generate_series(1, 2000) i;
+SELECT count(*) AS docs_compared,
+       count(*) FILTER (WHERE rendered IS DISTINCT FROM j::text) AS mismatches
+FROM (SELECT (regexp_match(line, '^INSERT public\.docs new: id=(\d+) '))[1]::int AS id,
+             replace(substring(line FROM ' j=''(.*)''$'), '''''', '''') AS rendered
+      FROM (SELECT cellcdc.render(data, true) AS line
+            FROM pg_logical_slot_get_binary_changes('regression_slot', NULL, NULL)) l) d
+JOIN docs USING (id);
+
 SELECT pg_drop_replication_slot('regression_slot');
-DROP TABLE every_type, many;
+DROP TABLE every_type, many, docs;
 DROP TYPE mood, pair;
 DROP DOMAIN price, short_text;
