@@ -19,7 +19,7 @@ REGRESS_OPTS = --inputdir=regress --outputdir=regress \
 TAP_TESTS = 1
 PROVE_TESTS = regress/t/*.pl
 EXTRA_CLEAN = regress/results regress/regression.diffs regress/regression.out \
-	regress/tmp_check regress/tmp_plugins.conf tmp_check $(EXTENSION)-*.zip
+	regress/tmp_check regress/tmp_plugins.conf regress/mockbroker tmp_check $(EXTENSION)-*.zip
 
 # callback signatures are fixed by PostgreSQL, so some parameters go unused
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter
@@ -35,7 +35,11 @@ regress/tmp_plugins.conf:
 	@if $(POSTGRES_BIN) --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then \
 		echo "output_plugin_libraries = 'pgoutput, test_decoding, cellcdc'"; fi > $@
 
-installcheck: regress/tmp_plugins.conf
+installcheck: regress/tmp_plugins.conf regress/mockbroker
+
+# test-only: the Kafka cluster of the end-to-end tests (librdkafka's mock)
+regress/mockbroker: regress/mockbroker.c
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lrdkafka
 
 dist:
 	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \

@@ -19,7 +19,7 @@ TEST_USER=${TEST_USER:-postgres}
 export PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 
 packages=(make gcc git zip unzip python3 pgxnclient libipc-run-perl
-	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR")
+	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" librdkafka-dev kcat)
 
 say() { printf '== %s\n' "$*" >&2; }
 
