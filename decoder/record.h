@@ -82,9 +82,6 @@
 #define CDC_TS_NINF		INT64_MIN
 #define CDC_TS_PINF		INT64_MAX
 
-/* microseconds between 1970-01-01 and 2000-01-01, the epoch of time values */
-#define CDC_UNIX_EPOCH_OFFSET_US INT64_C(946684800000000)
-
 typedef struct CdcReader
 {
 	const uint8_t *start;
