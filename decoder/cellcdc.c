@@ -28,7 +28,6 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/inval.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -45,9 +44,6 @@ extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
 /* how often to report progress while changes are being filtered out */
 #define PROGRESS_EVERY_CHANGES 100
-
-/* largest scratch buffer kept between values */
-#define SCRATCH_KEEP_BYTES (64 * 1024)
 
 /* how a column's values are encoded; chosen once per relation */
 typedef enum ColumnEncoding
@@ -67,7 +63,7 @@ typedef enum ColumnEncoding
 	ENC_UUID,
 	ENC_TEXT,					/* stored as text: send the bytes */
 	ENC_BYTEA,
-	ENC_JSONB,					/* as stored, or its text outside UTF-8 */
+	ENC_JSONB,					/* as stored */
 	ENC_OUTPUT					/* anything else: the type's output function */
 } ColumnEncoding;
 
@@ -130,7 +126,6 @@ typedef struct CdcState
 	CdcOptions	opt;
 	MemoryContext change_ctx;	/* reset after every change */
 	MemoryContext cache_ctx;	/* relation cache */
-	StringInfoData scratch;		/* jsonb text, reused across values */
 	bool		begin_sent;		/* BEGIN of the current transaction written */
 	bool		convert_text;	/* database encoding needs conversion to UTF-8 */
 	int			skipped_changes;
@@ -388,7 +383,6 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 				break;
 			}
 		case ENC_JSONB:
-			if (!st->convert_text)
 			{
 				/* as stored: the reader prints it as jsonb_out would */
 				struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
@@ -396,23 +390,8 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 				put_u8(s, CDC_VAL_JSONB);
 				put_u8(s, CDC_NATIVE_ORDER);
 				put_str(s, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+				break;
 			}
-			else
-			{
-				/* strings inside need converting to UTF-8: send text */
-				Jsonb	   *jb = DatumGetJsonbP(d);
-
-				resetStringInfo(&st->scratch);
-				JsonbToCString(&st->scratch, &jb->root, VARSIZE(jb));
-				put_text(st, s, st->scratch.data, st->scratch.len);
-				/* keep the walsender small after an unusually large value */
-				if (st->scratch.maxlen > SCRATCH_KEEP_BYTES)
-				{
-					pfree(st->scratch.data);
-					initStringInfo(&st->scratch);
-				}
-			}
-			break;
 		case ENC_OUTPUT:
 			{
 				char	   *text = OutputFunctionCall(&col->output, d);
@@ -896,6 +875,9 @@ build_entry(CdcState *st, RelEntry *e, Relation rel)
 		col->attidx = i;
 		col->typlen = att->attlen;
 		col->enc = encoding_for(basetypid);
+		/* strings inside stored jsonb would need converting to UTF-8 */
+		if (col->enc == ENC_JSONB && st->convert_text)
+			col->enc = ENC_OUTPUT;
 		if (col->enc == ENC_OUTPUT)
 		{
 			Oid			outfunc;
@@ -1027,7 +1009,6 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 	st = palloc0(sizeof(CdcState));
 	st->change_ctx = AllocSetContextCreate(ctx->context, "cellcdc change",
 										   ALLOCSET_DEFAULT_SIZES);
-	initStringInfo(&st->scratch);
 	st->cache_ctx = AllocSetContextCreate(ctx->context, "cellcdc relation cache",
 										  ALLOCSET_DEFAULT_SIZES);
 	/* SQL_ASCII bytes are passed as they are: there is nothing to convert */
