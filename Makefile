@@ -11,7 +11,7 @@ OBJS = decoder/cellcdc.o decoder/record.o decoder/render.o
 PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = extension render types toast replica_identity partitioned ddl \
+REGRESS = extension render types encoding toast replica_identity partitioned ddl \
 	savepoints truncate messages filters options big_transaction status
 REGRESS_OPTS = --inputdir=regress --outputdir=regress \
 	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
