@@ -1,0 +1,104 @@
+/*
+ * config.h
+ *		The shipper's configuration: one properties file plus -X overrides.
+ *
+ * Keys use Debezium's property names wherever Debezium has one, so that a
+ * connector's configuration carries over; keys Debezium lacks are ours.
+ * Everything is parsed and checked by config_load() before the shipper
+ * connects anywhere; a bad configuration is one line on stderr and exit 2.
+ */
+#ifndef SHIPPER_CONFIG_H
+#define SHIPPER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Debezium wire layouts (see README: "Debezium versions") */
+typedef enum DbzLayout
+{
+	DBZ_2_0,					/* 2.0 - 2.5: no ts_us/ts_ns, transaction last */
+	DBZ_2_6,					/* 2.6: ts_us/ts_ns, transaction last */
+	DBZ_2_7,					/* 2.7 - 3.0: transaction before op */
+	DBZ_3_1,					/* 3.1 - 3.4: source struct has version 1 */
+	DBZ_3_5						/* 3.5+: source has origin, origin_lsn */
+} DbzLayout;
+
+typedef enum DecimalMode
+{
+	DECIMAL_PRECISE, DECIMAL_STRING, DECIMAL_DOUBLE
+} DecimalMode;
+
+typedef enum TimeMode
+{
+	TIME_ADAPTIVE, TIME_ADAPTIVE_MICRO, TIME_CONNECT
+} TimeMode;
+
+typedef enum BinaryMode
+{
+	BINARY_BYTES, BINARY_BASE64, BINARY_BASE64_URL, BINARY_HEX
+} BinaryMode;
+
+typedef enum SinkKind
+{
+	SINK_KAFKA, SINK_STDOUT, SINK_NULL
+} SinkKind;
+
+/* skipped.operations, as a bit set */
+#define SKIP_CREATE		0x01
+#define SKIP_UPDATE		0x02
+#define SKIP_DELETE		0x04
+#define SKIP_TRUNCATE	0x08
+
+typedef struct KeyValue
+{
+	char	   *key;
+	char	   *value;
+} KeyValue;
+
+typedef struct Config
+{
+	/* where the changes come from */
+	char	   *conninfo;		/* libpq conninfo, database.* folded in */
+	char	   *dbname;			/* source.db; NULL: ask the server */
+	char	   *slot_name;		/* slot.name */
+	char	   *decoder_options;	/* "(k 'v', ...)" for START_REPLICATION */
+
+	/* what the messages look like */
+	char	   *topic_prefix;	/* topic.prefix */
+	char	   *topic_delimiter;	/* topic.delimiter */
+	char	   *topic_transaction;	/* topic.transaction */
+	char	   *debezium_version;	/* source.version, e.g. "3.1.3.Final" */
+	DbzLayout	layout;			/* derived from debezium_version */
+	bool		key_schemas;	/* key.converter.schemas.enable */
+	bool		value_schemas;	/* value.converter.schemas.enable */
+	bool		tombstones;		/* tombstones.on.delete */
+	DecimalMode decimal_mode;
+	TimeMode	time_mode;
+	BinaryMode	binary_mode;
+	unsigned	skipped_ops;	/* SKIP_* */
+	char	   *placeholder;	/* unavailable.value.placeholder */
+	bool		tx_metadata;	/* provide.transaction.metadata */
+
+	/* where the messages go */
+	SinkKind	sink;
+	KeyValue   *kafka;			/* kafka.* with the prefix removed */
+	int			nkafka;
+
+	/* timing */
+	int			status_interval_ms; /* standby status updates */
+	int			backoff_initial_ms; /* first reconnect delay */
+	int			backoff_max_ms; /* reconnect delay cap */
+	int			shutdown_timeout_ms;	/* flush bound at SIGTERM */
+} Config;
+
+/*
+ * Load argv (-c FILE, -X key=value) into cfg.  Returns 0 when the shipper
+ * should run, 1 when it printed --help / --version / --print-config and
+ * should exit 0, and 2 after printing one line naming the bad key.
+ */
+extern int	config_load(Config *cfg, int argc, char **argv);
+
+/* true for keys whose values are secrets, never printed */
+extern bool config_is_secret(const char *key);
+
+#endif							/* SHIPPER_CONFIG_H */

@@ -1,0 +1,77 @@
+/*
+ * render.h
+ *		Turn cellcdc records into Debezium-shaped Kafka messages.
+ *
+ * The renderer keeps the state a record stream needs (the relations seen,
+ * the open transaction) and turns each change into zero or more messages:
+ * a key, a value and the headers that place it in the stream.  It does not
+ * talk to Kafka or Postgres; column metadata that the records do not carry
+ * (defaults, comments, enum labels, type names) comes from a callback.
+ */
+#ifndef SHIPPER_RENDER_H
+#define SHIPPER_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* headers on every message: where it sits in the change stream */
+#define HDR_COMMIT_LSN	"cellcdc.commit_lsn"	/* decimal commit LSN of its txn */
+#define HDR_SEQ			"cellcdc.seq"	/* decimal 1-based position in txn */
+
+typedef struct OutMessage
+{
+	const char *topic;			/* sanitized topic name */
+	const char *key;			/* NULL: null key */
+	size_t		key_len;
+	const char *value;			/* NULL: tombstone */
+	size_t		value_len;
+	uint64_t	commit_lsn;		/* HDR_COMMIT_LSN */
+	uint64_t	seq;			/* HDR_SEQ */
+	const char *extra_header;	/* "__debezium.newkey"/"oldkey", or NULL */
+	const char *extra_value;
+	size_t		extra_len;
+} OutMessage;
+
+/* Deliver one message; return false to stop (the sink's error is kept). */
+typedef bool (*EmitFn) (void *arg, const OutMessage *m);
+
+/* What the records do not say about a column; strings are malloc'd. */
+typedef struct ColumnMeta
+{
+	char	   *type_name;		/* base type's typname ("int4", "citext", "_text") */
+	char	   *elem_type_name; /* element typname for arrays, else NULL */
+	char	   *enum_labels;	/* "a,b,c" in enumsortorder for enums (or
+								 * arrays of them), else NULL */
+	char	   *default_expr;	/* pg_get_expr(adbin, adrelid), else NULL */
+	char	   *comment;		/* col_description(), else NULL */
+} ColumnMeta;
+
+/*
+ * Fill out[0..ncols-1] for the columns named names[] of relation relid.
+ * Columns the catalog no longer has get all-NULL entries.  Returns false
+ * with a message in err when the catalog cannot be read.
+ */
+typedef bool (*MetaFn) (void *arg, uint32_t relid, int ncols,
+						const char *const *names, ColumnMeta *out,
+						char *err, size_t errlen);
+
+typedef struct Renderer Renderer;
+
+extern Renderer *renderer_new(const Config *cfg, const char *dbname,
+							  MetaFn meta, void *meta_arg);
+extern void renderer_free(Renderer *r);
+
+/*
+ * Render the record data[0..len) that arrived at lsn (XLogData dataStart),
+ * calling emit for each resulting message in order.  RELATION records are
+ * always applied.  Returns false on a malformed record, a metadata failure
+ * or a false from emit; renderer_error() then says what went wrong.
+ */
+extern bool renderer_feed(Renderer *r, const uint8_t *data, size_t len,
+						  uint64_t lsn, EmitFn emit, void *arg);
+extern const char *renderer_error(const Renderer *r);
+
+#endif							/* SHIPPER_RENDER_H */
