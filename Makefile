@@ -19,7 +19,8 @@ REGRESS_OPTS = --inputdir=regress --outputdir=regress \
 TAP_TESTS = 1
 PROVE_TESTS = regress/t/*.pl
 EXTRA_CLEAN = regress/results regress/regression.diffs regress/regression.out \
-	regress/tmp_check regress/tmp_plugins.conf regress/mockbroker tmp_check $(EXTENSION)-*.zip
+	regress/tmp_check regress/tmp_plugins.conf regress/mockbroker tmp_check \
+	$(SHIPPER) shipper/*.o $(EXTENSION)-*.zip
 
 # callback signatures are fixed by PostgreSQL, so some parameters go unused
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter
@@ -41,8 +42,33 @@ installcheck: regress/tmp_plugins.conf regress/mockbroker
 regress/mockbroker: regress/mockbroker.c
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lrdkafka
 
+# the shipper: a frontend program, built with its own flags
+SHIPPER = shipper/cellcdc-shipper
+SHIPPER_OBJS = shipper/main.o shipper/config.o shipper/stream.o shipper/sink.o \
+	shipper/render.o
+SHIPPER_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Idecoder \
+	-I$(shell $(PG_CONFIG) --includedir) -DSHIPPER_VERSION=\"$(EXTVERSION)\"
+SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson
+
+shipper/%.o: shipper/%.c shipper/*.h decoder/record.h
+	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<
+
+$(SHIPPER): $(SHIPPER_OBJS) decoder/record.o
+	$(CC) -o $@ $^ $(SHIPPER_LIBS)
+
+all: $(SHIPPER)
+
+install: install-shipper
+install-shipper: $(SHIPPER)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(SHIPPER) '$(DESTDIR)$(bindir)/cellcdc-shipper'
+
+uninstall: uninstall-shipper
+uninstall-shipper:
+	rm -f '$(DESTDIR)$(bindir)/cellcdc-shipper'
+
 dist:
 	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
 		-o $(EXTENSION)-$(EXTVERSION).zip HEAD
 
-.PHONY: dist
+.PHONY: dist install-shipper uninstall-shipper

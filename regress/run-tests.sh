@@ -14,35 +14,17 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 src=$(pwd)
-PG_MAJOR=${PG_MAJOR:-15}
 TEST_USER=${TEST_USER:-postgres}
-export PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
-
-packages=(make gcc git zip unzip python3 pgxnclient libipc-run-perl
-	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" librdkafka-dev kcat)
-
-say() { printf '== %s\n' "$*" >&2; }
-
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+source regress/setup.sh
+install_packages
 
 if [ "$(id -u)" -eq 0 ]; then
-	if [ ${#missing[@]} -gt 0 ]; then
-		say "installing ${missing[*]}"
-		apt-get update -q
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-	fi
 	id "$TEST_USER" >/dev/null 2>&1 || useradd --system --create-home "$TEST_USER"
 
 	say "checking META.json"
 	python3 regress/check-meta.py META.json
 
-	say "building and installing"
-	make -s clean
-	make -s
-	make -s install
+	build_install
 
 	say "installing the PGXN distribution with pgxnclient"
 	version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" cellcdc.control)
@@ -60,10 +42,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	run() { runuser -u "$TEST_USER" -- "$@"; }
 	cd "$work"
 else
-	if [ ${#missing[@]} -gt 0 ]; then
-		echo "missing packages: ${missing[*]}; run this script as root (sudo) to install them" >&2
-		exit 2
-	fi
 	run() { "$@"; }
 fi
 
