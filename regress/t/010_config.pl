@@ -1,0 +1,236 @@
+# The shipper's configuration: the properties file and -X, ${...} expansion,
+# Debezium's regex filters translated into the decoder's globs, librdkafka
+# settings checked, and every mistake reported as one line naming the key,
+# with exit code 2, before anything connects.  Secrets never appear in any
+# output.  No server is needed: accepted configurations are checked with
+# --print-config, which exits 0 without connecting.
+#
+# SHIPPER is the binary to test; by default $TESTDIR/shipper/cellcdc-shipper.
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use IPC::Run;
+use Test::More;
+
+my $shipper = $ENV{SHIPPER};
+$shipper = "$ENV{TESTDIR}/shipper/cellcdc-shipper"
+  if !defined $shipper && defined $ENV{TESTDIR};
+if (!defined $shipper || !-x $shipper)
+{
+	fail('SHIPPER names the cellcdc-shipper binary ('
+		  . ($shipper // 'unset') . ' is not an executable): build it, '
+		  . 'then run SHIPPER=/path/to/cellcdc-shipper prove regress/t/010_config.pl');
+	done_testing();
+	exit;
+}
+
+my $dir = tempdir(CLEANUP => 1);
+
+# Run the shipper with arguments and extra environment; returns (exit code, stdout, stderr).
+sub shipper
+{
+	my ($args, %env) = @_;
+	my ($out, $err) = ('', '');
+	local %ENV = (%ENV, %env);
+	IPC::Run::run([ $shipper, @$args ], '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# Write a properties file; returns its path.
+my $nfiles = 0;
+sub props
+{
+	my ($text) = @_;
+	my $path = "$dir/shipper" . ++$nfiles . '.properties';
+	open(my $fh, '>', $path) or die "cannot write $path: $!";
+	print $fh $text;
+	close $fh;
+	return $path;
+}
+
+# The shipper must refuse the arguments with one line naming the key.
+sub refused
+{
+	my ($args, $pattern, $name, %env) = @_;
+	my ($rc, $out, $err) = shipper($args, %env);
+	is($rc, 2, "$name: exit 2");
+	like($err, qr/^cellcdc-shipper: [^\n]*\n\z/, "$name: exactly one line on stderr");
+	like($err, $pattern, "$name: the message");
+	is($out, '', "$name: nothing on stdout");
+	return $err;
+}
+
+# The shipper must accept the arguments; returns the printed configuration.
+sub accepted
+{
+	my ($args, $name, %env) = @_;
+	my ($rc, $out, $err) = shipper([ @$args, '--print-config' ], %env);
+	is($rc, 0, "$name: accepted");
+	is($err, '', "$name: nothing on stderr");
+	return $out;
+}
+
+my @base = ('-X', 'topic.prefix=emp-devel-events-bos-v2', '-X', 'sink=stdout');
+
+# --help, --version, bad usage
+my ($rc, $out, $err) = shipper(['--help']);
+is($rc, 0, '--help exits 0');
+like($out, qr/-c FILE/, '--help shows the usage');
+like($out, qr/^  topic\.prefix /m, '--help lists the keys');
+is($err, '', '--help writes nothing on stderr');
+($rc, $out, $err) = shipper(['--version']);
+is($rc, 0, '--version exits 0');
+like($out, qr/^cellcdc-shipper \d+\.\d+\.\d+\S*\n\z/, '--version prints the version');
+refused(['--bogus'], qr/unknown option "--bogus"/, 'unknown option');
+refused(['-c'], qr/-c needs a file/, '-c without a file');
+refused(['-c', "$dir/missing.properties"], qr/missing\.properties.*No such file/, 'missing file');
+
+# required keys
+refused([], qr/^cellcdc-shipper: topic\.prefix: is required/, 'no topic.prefix');
+refused([ '-X', 'topic.prefix=emp-devel' ], qr/kafka\.bootstrap\.servers: is required/,
+	'sink=kafka needs kafka.bootstrap.servers');
+refused([ '-X', 'topic.prefix=a/b', '-X', 'sink=stdout' ], qr/topic\.prefix: .*topic names/,
+	'topic.prefix must make valid topic names');
+
+# unknown keys, with a suggestion, and Debezium keys the shipper does not use
+refused([ @base, '-X', 'tombstone.on.delete=true' ],
+	qr/tombstone\.on\.delete: unknown key; did you mean tombstones\.on\.delete\?/, 'unknown key');
+refused([ @base, '-X', 'database.server.name=x' ], qr/database\.server\.name: .*topic\.prefix/,
+	'a renamed Debezium key');
+
+# typed values
+refused([ @base, '-X', 'tombstones.on.delete=yes' ],
+	qr/tombstones\.on\.delete: "yes" is not a boolean; use true or false/, 'bad boolean');
+like(accepted([ @base, '-X', 'tombstones.on.delete=FALSE' ], 'boolean in capitals'),
+	qr/^tombstones\.on\.delete=FALSE$/m, 'boolean kept');
+refused([ @base, '-X', 'decimal.handling.mode=exact' ],
+	qr/decimal\.handling\.mode: "exact" is not a valid value; use precise, string or double/, 'bad enum value');
+refused([ @base, '-X', 'time.precision.mode=isostring' ],
+	qr/time\.precision\.mode: "isostring" is not supported/, 'unsupported Debezium mode');
+refused([ @base, '-X', 'snapshot.mode=initial' ], qr/snapshot\.mode: "initial" is not supported yet/,
+	'snapshot.mode=initial');
+accepted([ @base, '-X', 'snapshot.mode=never' ], 'snapshot.mode=never (alias of no_data)');
+refused([ @base, '-X', 'status.interval.ms=0' ], qr/status\.interval\.ms: "0" is out of range/,
+	'integer out of range');
+refused([ @base, '-X', 'slot.name=My-Slot' ], qr/slot\.name: .*not a valid replication slot name/,
+	'bad slot name');
+refused([ @base, '-X', 'debezium.version=1.9.7.Final' ], qr/debezium\.version: .*not supported/,
+	'Debezium before 2.0');
+refused([ @base, '-X', 'skipped.operations=x' ], qr/skipped\.operations: "x" is not a list/,
+	'bad skipped.operations');
+
+# filters: Debezium's regexes become the decoder's globs
+refused([ @base, '-X', 'table.include.list=public.a', '-X', 'table.exclude.list=public.b' ],
+	qr/table\.exclude\.list: cannot be combined with table\.include\.list/, 'include and exclude lists together');
+$out = accepted(
+	[ @base, '-X', 'table.include.list=public\.orders, sales.*,^inv\.items$',
+		'-X', 'column.exclude.list=public\.users\.password,.*\.ssn',
+		'-X', 'message.prefix.include.list=audit.*,app\.v1' ],
+	'regexes that translate');
+my ($options) = $out =~ /^# decoder options: (.*)$/m;
+like($options, qr/"include_tables" 'public\.orders,sales\*\.\*,inv\.items'/, 'table regexes as globs');
+like($options, qr/"exclude_columns" 'public\.users\.password,\*\.\*\.ssn'/, 'column regexes as globs');
+like($options, qr/"message_prefixes" 'audit\*,app\\\.v1'/, 'message prefixes as globs');
+like($options, qr/^\(.*\)$/, 'a parenthesized option list');
+$out = accepted([ @base, '-X', q{table.exclude.list=public\.o'brien} ], 'a quote in a name');
+like($out, qr/"exclude_tables" 'public\.o''brien'/, 'quotes doubled in the SQL literal');
+for my $regex ('public\.(orders|items)', 'public\.orders[0-9]', 'sales\..+', 'public\.\w+', 'public\.order?')
+{
+	refused([ @base, '-X', "table.include.list=public.ok,$regex" ],
+		qr/table\.include\.list: entry "\Q$regex\E" uses .*supported: /, "regex refused: $regex");
+}
+refused([ @base, '-X', 'table.include.list=orders' ], qr/"orders" can never match/,
+	'a table name without its schema');
+
+# ${VAR} and ${file:...}
+$out = accepted([ '-X', 'topic.prefix=${CELLCDC_T_PREFIX}-v2', '-X', 'sink=stdout' ],
+	'environment variable', CELLCDC_T_PREFIX => 'emp-prod-events-bos');
+like($out, qr/^topic\.prefix=emp-prod-events-bos-v2$/m, '${VAR} expanded');
+$out = accepted([ @base, '-X', 'unavailable.value.placeholder=$${NOT_A_VAR}' ], 'literal ${');
+like($out, qr/^unavailable\.value\.placeholder=\$\$\{NOT_A_VAR\}$/m, '$${ is a literal ${');
+delete $ENV{CELLCDC_T_UNSET};
+refused([ @base, '-X', 'database.user=${CELLCDC_T_UNSET}' ],
+	qr/database\.user: environment variable CELLCDC_T_UNSET is not set/, 'unset variable');
+my $portfile = "$dir/port";
+open(my $fh, '>', $portfile) or die;
+print $fh "6543\n";
+close $fh;
+$out = accepted([ @base, '-X', "database.port=\${file:$portfile}" ], '${file:...}');
+like($out, qr/^# effective conninfo: .*port='6543'/m, '${file:...} read, trailing newline dropped');
+refused([ @base, '-X', "database.password=\${file:$dir/nope}" ],
+	qr/database\.password: cannot read \$\{file:\Q$dir\E\/nope\}: No such file/, 'unreadable ${file:...}');
+
+# the file, and -X over it
+my $file = props(<<'EOF');
+# a Debezium-style properties file
+! another comment
+topic.prefix = from-file
+sink: stdout
+database.hostname=db.example.com
+table.include.list=public\\.orders,\
+    public\\.items
+EOF
+$out = accepted([ '-c', $file ], 'properties file');
+like($out, qr/^topic\.prefix=from-file$/m, 'key = value');
+like($out, qr/^# decoder options: .*'public\.orders,public\.items'/m, 'continuation line and \\\\');
+$out = accepted([ '-c', $file, '-X', 'topic.prefix=from-x' ], '-X over the file');
+like($out, qr/^topic\.prefix=from-x$/m, '-X overrides the file');
+refused([ '-c', props("topic.prefix=a\nsink=stdout\ntopic.prefix=b\n") ],
+	qr/^cellcdc-shipper: \S+:3: topic\.prefix: set again \(first at \S+:1\)/, 'duplicate key in the file');
+refused([ '-c', props("topic.prefix=a\nsink=stdout\nbogus.key=1\n") ],
+	qr/^cellcdc-shipper: \S+:3: bogus\.key: unknown key/, 'unknown key in the file names file:line');
+
+# kafka.*
+$out = accepted([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=127.0.0.1:9092',
+		'-X', 'kafka.compression.type=zstd', '-X', 'kafka.acks=all' ], 'librdkafka settings');
+like($out, qr/^kafka\.bootstrap\.servers=127\.0\.0\.1:9092\nkafka\.compression\.type=zstd\nkafka\.acks=all$/m,
+	'kafka.* kept in order');
+refused([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', '-X', 'kafka.no.such.property=1' ],
+	qr/kafka\.no\.such\.property: librdkafka: No such configuration property/, 'unknown librdkafka property');
+refused([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', '-X', 'kafka.compression.type=bogus' ],
+	qr/kafka\.compression\.type: librdkafka: .*bogus/, 'bad librdkafka value');
+refused([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', '-X', 'kafka.sasl.jaas.config=x' ],
+	qr/kafka\.sasl\.jaas\.config: librdkafka: Java JAAS configuration is not supported/, 'librdkafka explains a Java-only key');
+refused([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', '-X', 'kafka.acks=1' ],
+	qr/kafka\.acks: "1" refused: .*use all/, 'kafka.acks=1 refused');
+refused([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', '-X', 'kafka.enable.idempotence=false' ],
+	qr/kafka\.enable\.idempotence: .*refused/, 'idempotence off refused');
+refused([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', '-X', 'kafka.message.timeout.ms=300000' ],
+	qr/kafka\.message\.timeout\.ms: .*refused/, 'finite message timeout refused');
+
+# secrets: never in any output
+my $pwfile = "$dir/pw";
+open($fh, '>', $pwfile) or die;
+print $fh "FileSecret-4711\n";
+close $fh;
+my @secret = ('-X', 'database.password=PlainSecret-0815',
+	'-X', 'database.conninfo=postgresql://cdc:UriSecret-1234@db.example.com:5432/bos',
+	'-X', "kafka.sasl.password=\${file:$pwfile}",
+	'-X', 'kafka.sasl.username=cdc',
+	'-X', 'kafka.sasl.oauthbearer.config=EnvSecret-${CELLCDC_T_PW}');
+my %env = (CELLCDC_T_PW => 'Env-2222');
+my @outputs;
+($rc, $out, $err) = shipper([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', @secret, '--print-config' ], %env);
+is($rc, 0, 'secrets: --print-config accepted');
+like($out, qr/^database\.password=\*{8}$/m, 'database.password masked');
+like($out, qr/^kafka\.sasl\.password=\*{8}$/m, 'kafka.sasl.password masked');
+like($out, qr/^# effective conninfo: .*password='\*{8}'.*dbname='bos'/m, 'conninfo shown with the password masked');
+push @outputs, $out . $err;
+for my $bad ([ '-X', 'tombstones.on.delete=maybe' ], [ '-X', 'kafka.acks=0' ],
+	[ '-X', 'database.conninfo=host=x password=UriSecret-1234 port' ],
+	[ '-X', 'kafka.sasl.password=${CELLCDC_T_UNSET}' ])
+{
+	($rc, $out, $err) = shipper([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x', @secret, @$bad ], %env);
+	is($rc, 2, "secrets: error with $bad->[1]");
+	push @outputs, $out . $err;
+}
+refused([ @base, '-X', 'database.port=${file:' . $pwfile . '}' ], qr/database\.port: the value \(not shown\)/,
+	'a value from a file is not shown');
+($rc, $out, $err) = shipper([ @base, '-X', 'database.port=${file:' . $pwfile . '}' ]);
+push @outputs, $out . $err;
+for my $secret ('PlainSecret-0815', 'UriSecret-1234', 'FileSecret-4711', 'Env-2222')
+{
+	unlike(join('', @outputs), qr/\Q$secret\E/, "secret $secret never printed");
+}
+
+done_testing();
