@@ -1088,6 +1088,7 @@ emit_globs(StrBuf *out, const char *tok, const char *lit, int ntok,
 	if (star == nstars)
 	{
 		int			si = 0;
+		bool		wild = false;	/* the last thing added was a '*' */
 
 		if (missing != 0)
 			return;
@@ -1096,16 +1097,24 @@ emit_globs(StrBuf *out, const char *tok, const char *lit, int ntok,
 		for (i = 0; i < ntok; i++)
 		{
 			if (tok[i] == TOK_LIT)
+			{
 				glob_literal(out, lit[i]);
+				wild = false;
+			}
 			else if (tok[i] == TOK_SEP)
+			{
 				sb_addc(out, '.');
+				wild = false;
+			}
 			else
 			{
 				int			k;
 
-				sb_addc(out, '*');
+				if (!wild)
+					sb_addc(out, '*');
 				for (k = 0; k < absorb[si]; k++)
 					sb_add(out, ".*");
+				wild = true;
 				si++;
 			}
 		}
