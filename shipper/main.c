@@ -161,6 +161,8 @@ drop_txns(Shipper *sh)
 		free(t);
 	}
 	sh->tail = sh->open = NULL;
+	/* the server's WAL end only counts while what came before it is tracked */
+	sh->server_end = 0;
 }
 
 /* Send a standby status update when due, asked for, or forced. */
@@ -177,14 +179,18 @@ report(Shipper *sh, bool force)
 	return true;
 }
 
-/* While the sink waits for room: keep the server from timing us out. */
-static void
+/*
+ * While the sink waits for room: keep the server from timing us out, and
+ * give up waiting when asked to stop.
+ */
+static bool
 on_wait(void *arg)
 {
 	Shipper    *sh = arg;
 
 	advance(sh);
 	(void) report(sh, false);
+	return !stop_requested;
 }
 
 /* The renderer's output goes to the sink, tracked by its transaction. */
@@ -482,28 +488,30 @@ main(int argc, char **argv)
 
 	sh.cfg = &cfg;
 	backoff = cfg.backoff_initial_ms;
-	while (!stop_requested)
+	for (;;)
 	{
-		if (start_session(&sh) && stream(&sh))
-			break;
-		log_msg("%s", sh.err);
+		bool		ok = start_session(&sh) && stream(&sh);
+
+		if (!ok && !stop_requested)
+			log_msg("%s", sh.err);
 		if (sh.streaming)
 		{
 			ever_streamed = true;
 			backoff = cfg.backoff_initial_ms;
 		}
-		else if (!ever_streamed)
+		else if (!ok && !ever_streamed && !stop_requested)
 		{
 			/* a first start that fails is a setup problem: say so and stop */
 			end_session(&sh);
 			return 1;
 		}
-		end_session(&sh);
+		settled = end_session(&sh);
+		if (ok || stop_requested)
+			break;
 		log_msg("restarting from " LSN_FMT " in %d ms", LSN_ARGS(sh.confirmed), backoff);
 		backoff_sleep(backoff);
 		backoff = backoff * 2 > cfg.backoff_max_ms ? cfg.backoff_max_ms : backoff * 2;
 	}
-	settled = end_session(&sh);
 	log_msg("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,
 			sh.changes, sh.txns, LSN_ARGS(sh.confirmed));
 	return settled ? 0 : 1;

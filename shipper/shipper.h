@@ -30,8 +30,8 @@ typedef struct Sink Sink;
 /* called once per message when its delivery is settled; error NULL = ok */
 typedef void (*AckFn) (void *opaque, const char *error);
 
-/* called while the sink waits for room, so the stream stays alive */
-typedef void (*WaitFn) (void *arg);
+/* called while the sink waits for room, so the stream stays alive; false: stop waiting */
+typedef bool (*WaitFn) (void *arg);
 
 extern Sink *sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg,
 					   char *err, size_t errlen);

@@ -236,10 +236,13 @@ sink_send(Sink *s, const OutMessage *m, void *opaque, char *err, size_t errlen)
 		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		rd_kafka_poll(s->rk, 50);
-		if (s->wait)
-			s->wait(s->wait_arg);
 		if (sink_failed(s, err, errlen))
 			return false;
+		if (!s->wait(s->wait_arg))
+		{
+			snprintf(err, errlen, "stopped while waiting for room in the Kafka queue");
+			return false;
+		}
 	}
 	if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
