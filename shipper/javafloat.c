@@ -19,6 +19,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,20 +113,17 @@ fits(double v, int n, bool is_float, Digits *out)
 	return digits_value(out, is_float) == v;
 }
 
-/* Java's text for a finite nonzero positive v, after an optional sign. */
-static size_t
-format(double v, bool is_float, char *out)
+/* The shortest digits by binary search over the length (floats, subnormals). */
+static void
+search(double v, bool is_float, Digits *best)
 {
-	Digits		best,
-				x;
+	Digits		x;
 	int			lo = 1,
 				hi = is_float ? 9 : 17;
-	int			i,
-				k = 0;
 
 	/* the longest length always fits: search down from it */
-	if (!fits(v, hi, is_float, &best))
-		closest(v, hi, &best);	/* cannot happen with an exact printf */
+	if (!fits(v, hi, is_float, best))
+		closest(v, hi, best);	/* cannot happen with an exact printf */
 	while (lo < hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -133,13 +131,103 @@ format(double v, bool is_float, char *out)
 		if (fits(v, mid, is_float, &x))
 		{
 			hi = mid;
-			best = x;
+			*best = x;
 		}
 		else
 			lo = mid + 1;
 	}
 	if (hi == 1 && fits(v, 2, is_float, &x))
-		best = x;
+		*best = x;
+}
+
+/*
+ * Round the 17 correctly rounded digits of d17 to n digits.  False when the
+ * dropped digits are exactly a half (the value itself may be either side).
+ */
+static bool
+round_digits(const Digits *d17, int n, Digits *out)
+{
+	int			i;
+	bool		half = d17->d[n] == '5';
+
+	for (i = n + 1; i < d17->n && half; i++)
+		if (d17->d[i] != '0')
+			half = false;
+	if (half)
+		return false;
+	memcpy(out->d, d17->d, (size_t) n);
+	out->n = n;
+	out->exp = d17->exp;
+	if (d17->d[n] >= '5')
+		step(out, 1);
+	return true;
+}
+
+/* Does the decimal read back as v?  Clinger's exact fast path, else strtod. */
+static bool
+reads_back(const Digits *x, double v)
+{
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	int			e10 = x->exp - (x->n - 1);
+
+	if (x->n <= 15 && e10 >= -22 && e10 <= 22)
+	{
+		uint64_t	m = 0;
+		int			i;
+
+		for (i = 0; i < x->n; i++)
+			m = m * 10 + (uint64_t) (x->d[i] - '0');
+		/* one IEEE operation on exact operands: correctly rounded */
+		return (e10 >= 0 ? (double) m * p10[e10] : (double) m / p10[-e10]) == v;
+	}
+	return digits_value(x, false) == v;
+}
+
+/* Try the n-digit rounding of d17 (and its neighbour toward v). */
+static bool
+try_length(double v, const Digits *d17, int n, Digits *out)
+{
+	double		back;
+
+	if (!round_digits(d17, n, out))
+		closest(v, n, out);
+	if (reads_back(out, v))
+		return true;
+	back = digits_value(out, false);
+	step(out, back < v ? 1 : -1);
+	return reads_back(out, v);
+}
+
+/*
+ * Shortest digits of a normal double.  If any decimal of 15 or fewer digits
+ * reads back as v, it is the 15-digit rounding of v with its trailing zeros
+ * dropped (two such decimals would be 10^-14 apart relatively, more than
+ * v's rounding interval): so 15, then 16, then 17 digits are enough.
+ */
+static void
+shortest_double(double v, Digits *best)
+{
+	Digits		d17;
+
+	closest(v, 17, &d17);
+	if (try_length(v, &d17, 15, best) || try_length(v, &d17, 16, best))
+		return;
+	*best = d17;
+}
+
+/* Java's text for a finite nonzero positive v, after an optional sign. */
+static size_t
+format(double v, bool is_float, char *out)
+{
+	Digits		best;
+	int			i,
+				k = 0;
+
+	if (is_float || v < 2.2250738585072014E-308)
+		search(v, is_float, &best);
+	else
+		shortest_double(v, &best);
 	/* drop trailing zeros, keeping one digit */
 	while (best.n > 1 && best.d[best.n - 1] == '0')
 		best.n--;

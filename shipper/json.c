@@ -73,18 +73,34 @@ json_str(Buf *b, const char *s, size_t len)
 	b->data[b->len] = '\0';
 }
 
-/* An unsigned decimal integer. */
+/* An unsigned decimal integer, two digits at a time. */
 void
 json_u64(Buf *b, uint64_t v)
 {
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char		tmp[24];
 	char	   *p = tmp + sizeof(tmp);
 
-	do
+	while (v >= 100)
 	{
-		*--p = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+		unsigned	r = (unsigned) (v % 100);
+
+		v /= 100;
+		p -= 2;
+		p[0] = pairs[2 * r];
+		p[1] = pairs[2 * r + 1];
+	}
+	if (v >= 10)
+	{
+		p -= 2;
+		p[0] = pairs[2 * v];
+		p[1] = pairs[2 * v + 1];
+	}
+	else
+		*--p = (char) ('0' + v);
 	buf_put(b, p, (size_t) (tmp + sizeof(tmp) - p));
 }
 
