@@ -126,6 +126,19 @@ struct Renderer
 	char		err[600];
 };
 
+/* a + b and a * b wrapping instead of overflowing (only corrupt input gets there) */
+static inline int64_t
+wadd(int64_t a, int64_t b)
+{
+	return (int64_t) ((uint64_t) a + (uint64_t) b);
+}
+
+static inline int64_t
+wmul(int64_t a, int64_t b)
+{
+	return (int64_t) ((uint64_t) a * (uint64_t) b);
+}
+
 /* Set the error and return false. */
 static bool
 fail(Renderer *r, const char *fmt,...)
@@ -737,10 +750,10 @@ write_value(Renderer *r, Buf *b, const Rel *rel, const Col *c, const CdcValue *v
 			else if (v->v.i == CDC_TS_NINF)
 				JLIT(b, "-9223372036832400000");
 			else if (c->t.kind == K_TS_US)
-				json_i64(b, v->v.i + UNIX_2000_US);
+				json_i64(b, wadd(v->v.i, UNIX_2000_US));
 			else
 			{
-				int64_t		us = v->v.i + UNIX_2000_US;
+				int64_t		us = wadd(v->v.i, UNIX_2000_US);
 
 				json_i64(b, us / 1000 - (us % 1000 < 0));
 			}
@@ -753,7 +766,7 @@ write_value(Renderer *r, Buf *b, const Rel *rel, const Col *c, const CdcValue *v
 			else if (v->v.i == CDC_TS_NINF)
 				JLIT(b, "\"-infinity\"");
 			else
-				write_zoned_ts(b, v->v.i + UNIX_2000_US, c->t.frac);
+				write_zoned_ts(b, wadd(v->v.i, UNIX_2000_US), c->t.frac);
 			return true;
 		case K_DATE:
 			if (v->tag != CDC_VAL_DATE)
@@ -761,7 +774,7 @@ write_value(Renderer *r, Buf *b, const Rel *rel, const Col *c, const CdcValue *v
 			if (v->v.i == CDC_DATE_PINF || v->v.i == CDC_DATE_NINF)
 				json_i64(b, v->v.i);	/* no Debezium evidence: the int32 limits */
 			else
-				json_i64(b, v->v.i + 10957);
+				json_i64(b, wadd(v->v.i, 10957));
 			return true;
 		case K_TIME_US:
 		case K_TIME_MS:
@@ -958,7 +971,7 @@ write_source(Renderer *r, Buf *b, int64_t ts_us, const char *names, size_t names
 		JLIT(b, ",\"ts_us\":");
 		json_i64(b, ts_us);
 		JLIT(b, ",\"ts_ns\":");
-		json_i64(b, ts_us * 1000);
+		json_i64(b, wmul(ts_us, 1000));
 	}
 	buf_put(b, names, names_len);
 	JLIT(b, ",\"txId\":");
@@ -1510,7 +1523,7 @@ renderer_feed(Renderer *r, const uint8_t *data, size_t len, uint64_t lsn, EmitFn
 					return false;
 				r->in_txn = true;
 				r->xid = b.xid;
-				r->commit_us = b.commit_time + UNIX_2000_US;
+				r->commit_us = wadd(b.commit_time, UNIX_2000_US);
 				r->final_lsn = b.final_lsn;
 				r->seq = 0;
 				r->have_origin = false;

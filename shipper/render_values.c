@@ -303,7 +303,8 @@ cur_date(Cur *c, int64_t *days, int64_t *year, int *mon, int *day)
 				m,
 				d;
 
-	if (!cur_uint(c, &y, 9) || !cur_char(c, '-') || !cur_uint(c, &m, 2) ||
+	/* beyond year 290000 microseconds since 1970 no longer fit in 64 bits */
+	if (!cur_uint(c, &y, 6) || y > 290000 || !cur_char(c, '-') || !cur_uint(c, &m, 2) ||
 		!cur_char(c, '-') || !cur_uint(c, &d, 2) || m < 1 || m > 12 || d < 1 || d > 31)
 		return false;
 	*year = y;
@@ -740,7 +741,7 @@ parse_interval(const char *s, size_t len, int64_t *out)
 		else
 			cur_char(&c, '+');
 		save = c.p;
-		if (!cur_uint(&c, &v, 18))
+		if (!cur_uint(&c, &v, 12))
 			return false;
 		if (c.p < c.end && *c.p == ':')
 		{
