@@ -47,6 +47,12 @@ typedef struct ColumnMeta
 								 * arrays of them), else NULL */
 	char	   *default_expr;	/* pg_get_expr(adbin, adrelid), else NULL */
 	char	   *comment;		/* col_description(), else NULL */
+	int			key_position;	/* 1-based position of the column in the
+								 * primary key (else the replica identity
+								 * index) as declared; 0 if not in it or not
+								 * known.  Debezium orders key fields so; when
+								 * every entry is 0, key fields follow the
+								 * column order. */
 } ColumnMeta;
 
 /*
