@@ -45,10 +45,11 @@ regress/mockbroker: regress/mockbroker.c
 # the shipper: a frontend program, built with its own flags
 SHIPPER = shipper/cellcdc-shipper
 SHIPPER_OBJS = shipper/main.o shipper/config.o shipper/stream.o shipper/sink.o \
-	shipper/render.o
+	shipper/render.o shipper/render_schema.o shipper/render_values.o shipper/json.o \
+	shipper/javafloat.o
 SHIPPER_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Idecoder \
 	-I$(shell $(PG_CONFIG) --includedir) -DSHIPPER_VERSION=\"$(EXTVERSION)\"
-SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson
+SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lm
 
 shipper/%.o: shipper/%.c shipper/*.h decoder/record.h
 	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<

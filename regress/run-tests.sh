@@ -5,7 +5,7 @@
 # then again from the PGXN zip with pgxnclient, so the packaged path is
 # tested too), and runs the suites as an unprivileged user, because initdb
 # refuses root.  As another user it expects that done and only runs the
-# suites.  Exits non-zero when anything fails; prints the diffs of failing
+# suites, then the demo.  Exits non-zero when anything fails; prints the diffs of failing
 # pg_regress tests.
 #
 #   sudo regress/run-tests.sh
@@ -51,4 +51,8 @@ run make -s installcheck PG_CONFIG="$PG_CONFIG" || status=$?
 if [ $status -ne 0 ] && [ -f regress/regression.diffs ]; then
 	cat regress/regression.diffs
 fi
+
+say "the demo, briefly"
+run env DEMO_SECONDS=3 bash demo/demo.sh >demo.log 2>&1 || { cat demo.log; status=1; }
+tail -3 demo.log
 exit $status

@@ -240,7 +240,7 @@ stream_send_status(PGconn *conn, uint64_t received, uint64_t confirmed,
 /*
  * Column metadata the records do not carry, as Debezium reads it over JDBC:
  * type names (domains resolved), enum labels, default expressions and
- * comments, by column name.
+ * comments, key positions, by column name.
  */
 bool
 meta_lookup(void *arg, uint32_t relid, int ncols, const char *const *names,
@@ -263,7 +263,11 @@ meta_lookup(void *arg, uint32_t relid, int ncols, const char *const *names,
 					   "  (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum"
 					   "    WHERE enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END),"
 					   "  pg_get_expr(d.adbin, d.adrelid),"
-					   "  col_description(a.attrelid, a.attnum)"
+					   "  col_description(a.attrelid, a.attnum),"
+					   /* position in the primary key, else the replica identity index */
+					   "  (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i"
+					   "    WHERE i.indrelid = a.attrelid AND (i.indisprimary OR i.indisreplident)"
+					   "    ORDER BY i.indisprimary DESC LIMIT 1)"
 					   " FROM pg_attribute a"
 					   " JOIN base b ON b.attnum = a.attnum"
 					   " JOIN pg_type t ON t.oid = b.typ AND t.typtype <> 'd'"
@@ -290,6 +294,8 @@ meta_lookup(void *arg, uint32_t relid, int ncols, const char *const *names,
 			for (int f = 0; f < 5; f++)
 				if (!PQgetisnull(res, row, f + 1))
 					*fields[f] = strdup(PQgetvalue(res, row, f + 1));
+			if (!PQgetisnull(res, row, 6))
+				out[i].key_position = atoi(PQgetvalue(res, row, 6));
 			break;
 		}
 	}
