@@ -68,7 +68,8 @@ shared_buffers = 256MB
 fsync = off
 synchronous_commit = off
 EOF
-if "$PGBIN/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+settings=$("$PGBIN/postgres" --describe-config)
+if grep -q '^output_plugin_libraries' <<<"$settings"; then
 	echo "output_plugin_libraries = 'pgoutput, test_decoding, cellcdc, wal2json'" >>"$WORK/data/postgresql.conf"
 fi
 as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null

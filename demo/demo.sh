@@ -64,7 +64,8 @@ unix_socket_directories = '$work'
 wal_level = logical
 fsync = off
 EOF
-if postgres --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+settings=$(postgres --describe-config)
+if grep -q '^output_plugin_libraries' <<<"$settings"; then
 	echo "output_plugin_libraries = 'pgoutput, test_decoding, cellcdc'" >>"$work/pg/postgresql.conf"
 fi
 pg_ctl -D "$work/pg" -l "$work/pg.log" -w start >/dev/null
@@ -73,7 +74,7 @@ conninfo="host=127.0.0.1 port=$port user=cellcdc dbname=postgres"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" "$@"; }
 sql -c 'CREATE EXTENSION cellcdc' -f emp-schema.sql
 sql <<'EOF'
-INSERT INTO core_currency VALUES ('EUR', 'Euro'), ('USD', 'US Dollar'), ('JPY', 'Yen', 0);
+INSERT INTO core_currency (code, name, decimals) VALUES ('EUR', 'Euro', 2), ('USD', 'US Dollar', 2), ('JPY', 'Yen', 0);
 INSERT INTO clients_client (uuid, name, email)
 	SELECT md5(g::text)::uuid, 'client ' || g, 'client' || g || '@example.com'
 	FROM generate_series(1, 200) g;
@@ -93,7 +94,11 @@ grep -v '^#' demo.properties
 DEMO_CONNINFO=$conninfo DEMO_BOOTSTRAP=$bootstrap \
 	cellcdc-shipper -c demo.properties >shipper.log 2>&1 &
 shipper_pid=$!
-for _ in $(seq 100); do grep -q 'streaming slot' shipper.log && break; sleep 0.1; done
+for _ in $(seq 100); do
+	grep -q 'streaming slot' shipper.log && break
+	kill -0 "$shipper_pid" 2>/dev/null || { cat shipper.log; echo "the shipper did not start" >&2; exit 1; }
+	sleep 0.1
+done
 cat shipper.log
 
 step "Live workload: pgbench, 2 clients, $DEMO_SECONDS s"
@@ -106,6 +111,7 @@ end=$(sql -tA -c 'SELECT pg_current_wal_lsn()')
 for _ in $(seq 600); do
 	done_=$(sql -tA -c "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = 'cellcdc_demo'")
 	[ "$done_" = t ] && break
+	kill -0 "$shipper_pid" 2>/dev/null || { cat shipper.log; echo "the shipper stopped" >&2; exit 1; }
 	sleep 0.1
 done
 sql -c "SELECT slot_name, active, confirmed_flush_lsn, retained_wal_bytes, lag_bytes FROM cellcdc.status"
@@ -124,10 +130,11 @@ for t in $topics; do
 		"$(grep -c '"op":"d"' "msgs.$t" || true)" "$(grep -c '^NULL$' "msgs.$t" || true)"
 done
 
-step "A sample message: the last settlement entry (payload; the schema block is in the message too)"
+step "A sample message: the last settlement entry of partition 0 (payload; the schema block is in the message too)"
 t=emp-demo-events-bos-v2.public.settlements_currencyaccountentry
-kcat -b "$bootstrap" -C -t "$t" -o -1 -e -q -f 'key:   %k\nheaders: %h\n' -p 0
-tail -1 "msgs.$t" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["payload"], indent=2))'
+kcat -b "$bootstrap" -C -t "$t" -p 0 -o -1 -e -q -f '%k\n%h\n%s\n' >sample
+printf 'key:     %s\nheaders: %s\nvalue:\n' "$(sed -n 1p sample)" "$(sed -n 2p sample)"
+sed -n 3p sample | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["payload"], indent=2))'
 
 step "Check: every committed settlement entry is in Kafka exactly once"
 rows=$(sql -tA -c 'SELECT count(*) FROM settlements_currencyaccountentry')

@@ -83,6 +83,16 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		log_msg("kafka: %s", reason);
 }
 
+/* librdkafka's log lines, in ours */
+static void
+on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	/* we enable the experimental gapless guarantee on purpose */
+	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "enable.gapless.guarantee"))
+		return;
+	log_msg("kafka %s: %s", fac, buf);
+}
+
 static bool
 conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -118,6 +128,7 @@ sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg, char *err, 
 			goto fail;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_opaque(conf, s);
 	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 	if (s->rk == NULL)
