@@ -76,7 +76,7 @@ as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
 CONN="host=127.0.0.1 port=$PORT user=bench dbname=postgres"
 sql() { "$PGBIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -d "$CONN" "$@"; }
 
-"$SRC/regress/mockbroker" -b 3 -f "$WORK/bootstrap" -t bench.public.ledger:6 -t bench.public.big:6 \
+"$SRC/regress/mockbroker" -b 3 -f "$WORK/bootstrap" -c "$WORK/control" -t bench.public.ledger:6 -t bench.public.big:6 \
 	>"$WORK/mock.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
