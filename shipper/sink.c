@@ -189,7 +189,7 @@ send_stdout(Sink *s, const OutMessage *m, void *opaque, char *err, size_t errlen
 		buf_put(b, m->value, m->value_len);
 	else
 		buf_puts(b, "null");
-	buf_putc(b, '\n');
+	buf_puts(b, "}\n");
 	if (fwrite(b->data, 1, b->len, stdout) != b->len)
 	{
 		snprintf(err, errlen, "cannot write to stdout: %s", strerror(errno));

@@ -19,6 +19,8 @@ my $prefix = 'emp-test';
 my @tables = qw(core_currency clients_client settlements_currencyaccountentry
   payments_payment core_eventlog);
 my $mock = start_mock(map { "$prefix.public.$_:6" } @tables);
+# a second slot with the same changes, for sink=stdout
+$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('stdout', 'cellcdc')");
 my $sh = start_shipper($node, $mock);
 
 # One transaction per step, fixed values, so that the messages are too.
@@ -105,6 +107,21 @@ is($got, $golden, 'every message equals the golden file (results/003_kafka.out)'
 
 is(stop_shipper($sh), 0, 'SIGTERM: the shipper stops cleanly');
 like($sh->{err}, qr/stopped: \d+ messages/, 'and says what it did');
+
+# sink=stdout: the same messages, one JSON line each, without Kafka
+my $out = start_shipper($node, undef, 'slot.name' => 'stdout', sink => 'stdout');
+wait_until(sub { $out->{run}->pump_nb; slot_confirmed($node, 'stdout') >= $end },
+	'the stdout slot confirmed');
+is(stop_shipper($out), 0, 'sink=stdout stops cleanly');
+my @lines = split /\n/, $out->{out};
+my $stdout_got = join('', map {
+	/^\{"topic":"([^"]+)","key":(.*),"headers":\{"cellcdc.commit_lsn":"\d+","cellcdc.seq":"\d+"(?:,"__debezium\.\w+":\{.*?\}\})?\},"value":(.*)\}$/
+	  ? "$1 " . ($2 eq 'null' ? 'any' : 'p') . "\n" . normalize($2 eq 'null' ? undef : $2) . "\n"
+	  . normalize($3 eq 'null' ? undef : $3) . "\n\n"
+	  : "unparsed line: $_\n"
+} @lines);
+(my $kafka_got = $got) =~ s/^(\S+) \d+$/$1 p/mg;
+is($stdout_got, $kafka_got, 'sink=stdout prints exactly what went to Kafka, in order');
 
 $node->stop;
 mock_control($mock, 'quit');
