@@ -17,6 +17,10 @@ our @EXPORT = qw(start_node start_mock mock_control kcat kcat_messages start_shi
 
 my $timeout = $PostgreSQL::Test::Utils::timeout_default;
 
+# everything started here, killed at exit even when a test dies midway
+my @started;
+END { local $?; $_->kill_kill for grep { $_->pumpable } @started; }
+
 # A cluster ready for logical decoding with cellcdc, and the extension created.
 sub start_node
 {
@@ -46,6 +50,7 @@ sub start_mock
 		[ "$ENV{TESTDIR}/regress/mockbroker", '-b', '3', '-f', $mock->{file},
 			'-c', $mock->{fifo}, map { ('-t', $_) } @topics ],
 		'>', \$mock->{out}, '2>', \$mock->{err});
+	push @started, $mock->{run};
 	for (my $i = 0; $i < 100 && !-e $mock->{file}; $i++) { usleep(100_000); }
 	$mock->{bootstrap} = PostgreSQL::Test::Utils::slurp_file($mock->{file});
 	chomp $mock->{bootstrap};
@@ -124,6 +129,7 @@ sub start_shipper
 	my $sh = { out => '', err => '', file => "$dir/shipper.properties" };
 	$sh->{run} = IPC::Run::start([ 'cellcdc-shipper', '-c', $sh->{file} ],
 		'>', \$sh->{out}, '2>', \$sh->{err});
+	push @started, $sh->{run};
 	wait_until(sub { $sh->{run}->pump_nb; $sh->{err} =~ /streaming slot/ || !$sh->{run}->pumpable },
 		'shipper streaming');
 	return $sh;
