@@ -182,28 +182,30 @@ json_hex(Buf *b, const uint8_t *p, size_t len)
 	b->data[b->len] = '\0';
 }
 
-/* A double as Jackson writes a DoubleNode; non-finite values quoted. */
+/* Java's number text as Jackson writes it: NaN and infinities quoted. */
+static void
+put_java_number(Buf *b, const char *text, size_t n)
+{
+	if (text[0] == 'N' || text[0] == 'I' || text[1] == 'I')
+		json_str(b, text, n);
+	else
+		buf_put(b, text, n);
+}
+
+/* A double as Jackson writes a DoubleNode. */
 void
 json_double(Buf *b, double v)
 {
 	char		tmp[40];
-	size_t		n = java_double_str(v, tmp);
 
-	if (tmp[0] == 'N' || tmp[0] == 'I' || tmp[1] == 'I')
-		json_str(b, tmp, n);
-	else
-		buf_put(b, tmp, n);
+	put_java_number(b, tmp, java_double_str(v, tmp));
 }
 
-/* A float as Jackson writes a FloatNode; non-finite values quoted. */
+/* A float as Jackson writes a FloatNode. */
 void
 json_float(Buf *b, float v)
 {
 	char		tmp[40];
-	size_t		n = java_float_str(v, tmp);
 
-	if (tmp[0] == 'N' || tmp[0] == 'I' || tmp[1] == 'I')
-		json_str(b, tmp, n);
-	else
-		buf_put(b, tmp, n);
+	put_java_number(b, tmp, java_float_str(v, tmp));
 }

@@ -209,6 +209,7 @@ sink_send(Sink *s, const OutMessage *m, void *opaque, char *err, size_t errlen)
 {
 	char		lsn[24];
 	char		seq[24];
+	rd_kafka_headers_t *hdrs;
 	rd_kafka_resp_err_t rc;
 
 	if (s->kind == SINK_STDOUT)
@@ -221,43 +222,38 @@ sink_send(Sink *s, const OutMessage *m, void *opaque, char *err, size_t errlen)
 
 	snprintf(lsn, sizeof(lsn), "%" PRIu64, m->commit_lsn);
 	snprintf(seq, sizeof(seq), "%" PRIu64, m->seq);
+	hdrs = rd_kafka_headers_new(3);
+	rd_kafka_header_add(hdrs, HDR_COMMIT_LSN, -1, lsn, -1);
+	rd_kafka_header_add(hdrs, HDR_SEQ, -1, seq, -1);
+	if (m->extra_header)
+		rd_kafka_header_add(hdrs, m->extra_header, -1, m->extra_value, m->extra_len);
 	for (;;)
 	{
-		if (m->extra_header)
-			rc = rd_kafka_producev(s->rk,
-								   RD_KAFKA_V_TOPIC(m->topic),
-								   RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
-								   RD_KAFKA_V_VALUE((void *) m->value, m->value ? m->value_len : 0),
-								   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-								   RD_KAFKA_V_HEADER(HDR_COMMIT_LSN, lsn, -1),
-								   RD_KAFKA_V_HEADER(HDR_SEQ, seq, -1),
-								   RD_KAFKA_V_HEADER(m->extra_header, m->extra_value, m->extra_len),
-								   RD_KAFKA_V_OPAQUE(opaque),
-								   RD_KAFKA_V_END);
-		else
-			rc = rd_kafka_producev(s->rk,
-								   RD_KAFKA_V_TOPIC(m->topic),
-								   RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
-								   RD_KAFKA_V_VALUE((void *) m->value, m->value ? m->value_len : 0),
-								   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-								   RD_KAFKA_V_HEADER(HDR_COMMIT_LSN, lsn, -1),
-								   RD_KAFKA_V_HEADER(HDR_SEQ, seq, -1),
-								   RD_KAFKA_V_OPAQUE(opaque),
-								   RD_KAFKA_V_END);
+		rc = rd_kafka_producev(s->rk,
+							   RD_KAFKA_V_TOPIC(m->topic),
+							   RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
+							   RD_KAFKA_V_VALUE((void *) m->value, m->value ? m->value_len : 0),
+							   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+							   RD_KAFKA_V_HEADERS(hdrs),
+							   RD_KAFKA_V_OPAQUE(opaque),
+							   RD_KAFKA_V_END);
 		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		rd_kafka_poll(s->rk, 50);
 		if (sink_failed(s, err, errlen))
-			return false;
+			break;
 		if (!s->wait(s->wait_arg))
 		{
 			snprintf(err, errlen, "stopped while waiting for room in the Kafka queue");
-			return false;
+			break;
 		}
 	}
 	if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
-		snprintf(err, errlen, "cannot produce to %s: %s", m->topic, rd_kafka_err2str(rc));
+		/* on success librdkafka owns the headers, on failure we do */
+		rd_kafka_headers_destroy(hdrs);
+		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)	/* else err is set above */
+			snprintf(err, errlen, "cannot produce to %s: %s", m->topic, rd_kafka_err2str(rc));
 		return false;
 	}
 	return true;

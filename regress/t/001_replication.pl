@@ -3,23 +3,15 @@
 # client, and changes streamed through a walsender by pg_recvlogical.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Utils;
+use ShipperTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init(allows_streaming => 'logical');
-$node->start;
-if ($node->safe_psql('postgres',
-	"SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'") eq '1')
-{
-	$node->append_conf('postgresql.conf',
-		"output_plugin_libraries = 'pgoutput, test_decoding, cellcdc'");
-	$node->reload;
-}
+my $node = start_node('primary');
 
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION cellcdc;
 	CREATE TABLE items (id int PRIMARY KEY, label text);
 	SELECT pg_create_logical_replication_slot('bare', 'cellcdc');
 	SELECT pg_create_logical_replication_slot('explicit', 'cellcdc');

@@ -80,30 +80,20 @@ ok(!defined $payment[3]{value}, 'and a null value');
 ok($payment[1]{value} =~ /"before":\{.*"state":"new"/, 'REPLICA IDENTITY FULL: update has the old row');
 
 # a primary key change: delete (newkey header), tombstone, create (oldkey header)
-my @yen = sort { $a->{headers}{'cellcdc.commit_lsn'} <=> $b->{headers}{'cellcdc.commit_lsn'}
-	  || $a->{headers}{'cellcdc.seq'} <=> $b->{headers}{'cellcdc.seq'} }
-  grep { ($_->{key} // '') =~ /JPY|YEN/ } @{ $messages{core_currency} };
+my @yen = in_commit_order(grep { ($_->{key} // '') =~ /JPY|YEN/ } @{ $messages{core_currency} });
 is_deeply([ map { defined $_->{value} ? ($_->{value} =~ /"op":"(\w)"/)[0] : 'tombstone' } @yen ],
 	[ 'c', 'd', 'tombstone', 'c' ], 'a key change is create, delete, tombstone, create');
 
 # whole messages, in commit order, against the golden file
 my @all = map { my $t = $_; map { { %$_, topic => "$prefix.public.$t" } } @{ $messages{$t} } } @tables;
 push @all, map { { %$_, topic => "$prefix.message" } } @{ kcat_messages($mock, "$prefix.message") };
-@all = sort {
-	$a->{headers}{'cellcdc.commit_lsn'} <=> $b->{headers}{'cellcdc.commit_lsn'}
-	  || $a->{headers}{'cellcdc.seq'} <=> $b->{headers}{'cellcdc.seq'}
-} @all;
+@all = in_commit_order(@all);
 # (null keys go to a random partition, as with the Java client)
 my $got = join('', map {
 	"$_->{topic} " . (defined $_->{key} ? $_->{partition} : 'any') . "\n"
 	  . normalize($_->{key}) . "\n" . normalize($_->{value}) . "\n\n"
 } @all);
-my $golden_file = "$ENV{TESTDIR}/regress/golden/003_kafka.out";
-my $golden = -e $golden_file ? PostgreSQL::Test::Utils::slurp_file($golden_file) : '';
-mkdir "$ENV{TESTDIR}/regress/results";
-unlink "$ENV{TESTDIR}/regress/results/003_kafka.out";
-PostgreSQL::Test::Utils::append_to_file("$ENV{TESTDIR}/regress/results/003_kafka.out", $got);
-is($got, $golden, 'every message equals the golden file (results/003_kafka.out)');
+is_golden('003_kafka.out', $got, 'every message equals the golden file');
 
 is(stop_shipper($sh), 0, 'SIGTERM: the shipper stops cleanly');
 like($sh->{err}, qr/stopped: \d+ messages/, 'and says what it did');

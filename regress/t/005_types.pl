@@ -90,20 +90,11 @@ for my $run (sort keys %runs)
 	{
 		push @all, map { { %$_, topic => $topic } } @{ kcat_messages($mock, $topic) };
 	}
-	@all = sort {
-		$a->{headers}{'cellcdc.commit_lsn'} <=> $b->{headers}{'cellcdc.commit_lsn'}
-		  || $a->{headers}{'cellcdc.seq'} <=> $b->{headers}{'cellcdc.seq'}
-	} @all;
+	@all = in_commit_order(@all);
 	my $got = join('', map {
 		"$_->{topic}\n" . normalize($_->{key}) . "\n" . normalize($_->{value}) . "\n\n"
 	} @all);
-	my $name = "005_types_$run.out";
-	my $golden_file = "$ENV{TESTDIR}/regress/golden/$name";
-	my $golden = -e $golden_file ? PostgreSQL::Test::Utils::slurp_file($golden_file) : '';
-	mkdir "$ENV{TESTDIR}/regress/results";
-	unlink "$ENV{TESTDIR}/regress/results/$name";
-	PostgreSQL::Test::Utils::append_to_file("$ENV{TESTDIR}/regress/results/$name", $got);
-	is($got, $golden, "$run: every message equals the golden file (results/$name)");
+	is_golden("005_types_$run.out", $got, "$run: every message equals the golden file");
 }
 
 $node->stop;

@@ -1,4 +1,4 @@
-# Shared by the end-to-end tests: a private PostgreSQL with the extension,
+# Shared by the TAP tests: a private PostgreSQL with the extension,
 # the mock Kafka cluster (regress/mockbroker), the installed cellcdc-shipper,
 # and kcat to read back what landed, as an independent client would.
 package ShipperTest;
@@ -13,7 +13,8 @@ use Test::More;
 use Time::HiRes qw(usleep);
 
 our @EXPORT = qw(start_node start_mock mock_control kcat kcat_messages start_shipper
-  stop_shipper wait_until murmur2_partition normalize slot_confirmed);
+  stop_shipper wait_until murmur2_partition normalize slot_confirmed in_commit_order
+  is_golden);
 
 my $timeout = $PostgreSQL::Test::Utils::timeout_default;
 
@@ -194,6 +195,27 @@ sub murmur2_partition
 	$h = $mul->($h, $m);
 	$h ^= $h >> 15;
 	return ($h & 0x7fffffff) % $partitions;
+}
+
+# Messages (from kcat_messages) in the order of the change stream.
+sub in_commit_order
+{
+	return sort {
+		$a->{headers}{'cellcdc.commit_lsn'} <=> $b->{headers}{'cellcdc.commit_lsn'}
+		  || $a->{headers}{'cellcdc.seq'} <=> $b->{headers}{'cellcdc.seq'}
+	} @_;
+}
+
+# Compare $got with regress/golden/$name, keeping it as regress/results/$name.
+sub is_golden
+{
+	my ($name, $got, $label) = @_;
+	my $golden_file = "$ENV{TESTDIR}/regress/golden/$name";
+	my $golden = -e $golden_file ? PostgreSQL::Test::Utils::slurp_file($golden_file) : '';
+	mkdir "$ENV{TESTDIR}/regress/results";
+	unlink "$ENV{TESTDIR}/regress/results/$name";
+	PostgreSQL::Test::Utils::append_to_file("$ENV{TESTDIR}/regress/results/$name", $got);
+	is($got, $golden, "$label (results/$name)");
 }
 
 # Replace what differs from run to run (clocks, LSNs, xids) with placeholders,
