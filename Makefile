@@ -13,14 +13,14 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = extension render types encoding toast replica_identity partitioned ddl \
 	savepoints truncate messages filters options big_transaction status
-REGRESS_OPTS = --inputdir=regress --outputdir=regress \
+REGRESS_OPTS = --inputdir=regress --outputdir=regress --encoding=UTF8 --no-locale \
 	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
 	--temp-config=regress/tmp_plugins.conf
 TAP_TESTS = 1
 PROVE_TESTS = regress/t/*.pl
 EXTRA_CLEAN = regress/results regress/regression.diffs regress/regression.out \
 	regress/tmp_check regress/tmp_plugins.conf regress/mockbroker tmp_check \
-	$(SHIPPER) shipper/*.o $(EXTENSION)-*.zip
+	$(SHIPPER) $(SHIPPER_OBJS) $(EXTENSION)-*.zip
 
 # callback signatures are fixed by PostgreSQL, so some parameters go unused
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter
@@ -44,14 +44,14 @@ regress/mockbroker: regress/mockbroker.c
 
 # the shipper: a frontend program, built with its own flags
 SHIPPER = shipper/cellcdc-shipper
-SHIPPER_OBJS = shipper/main.o shipper/config.o shipper/stream.o shipper/sink.o \
-	shipper/render.o shipper/render_schema.o shipper/render_values.o shipper/json.o \
-	shipper/javafloat.o
-SHIPPER_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Idecoder \
+SHIPPER_SRCS = $(wildcard shipper/*.c shipper/*/*.c)
+SHIPPER_OBJS = $(SHIPPER_SRCS:.c=.o)
+SHIPPER_HDRS = $(wildcard shipper/*.h shipper/*/*.h) decoder/record.h
+SHIPPER_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Ishipper -Idecoder \
 	-I$(shell $(PG_CONFIG) --includedir) -DSHIPPER_VERSION=\"$(EXTVERSION)\"
 SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lm
 
-shipper/%.o: shipper/%.c shipper/*.h decoder/record.h
+shipper/%.o: shipper/%.c $(SHIPPER_HDRS)
 	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<
 
 $(SHIPPER): $(SHIPPER_OBJS) decoder/record.o

@@ -7,7 +7,7 @@
 # sample messages) and checks it against the database.  Everything runs on
 # 127.0.0.1 and is stopped and removed at the end, whatever happens.
 #
-#   sudo demo/demo.sh                 (fresh machine: installs, builds, runs)
+#   bash demo/demo.sh                 (as root on a fresh machine: installs, builds, runs)
 #   DEMO_SECONDS=30 demo/demo.sh      (as a user, once installed)
 set -euo pipefail
 
@@ -22,7 +22,7 @@ if [ "${1:-}" != "--run" ]; then
 		build_install
 		make -s regress/mockbroker
 	elif ! command -v "$("$PG_CONFIG" --bindir)/cellcdc-shipper" >/dev/null; then
-		echo "cellcdc is not installed: run this as root (sudo) once, or make install" >&2
+		echo "cellcdc is not installed: run this once as root, or make install" >&2
 		exit 2
 	else
 		make -s regress/mockbroker

@@ -8,8 +8,8 @@
 # suites.  Then it runs the demo briefly.  Exits non-zero when anything
 # fails; prints the diffs of failing pg_regress tests.
 #
-#   sudo regress/run-tests.sh
-#   PG_MAJOR=16 TEST_USER=me sudo -E regress/run-tests.sh
+#   bash regress/run-tests.sh                     (as root)
+#   PG_MAJOR=16 TEST_USER=me bash regress/run-tests.sh
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

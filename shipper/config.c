@@ -23,7 +23,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
-#include "../decoder/record.h"
+#include "mem.h"
+#include "record.h"
 
 #ifndef SHIPPER_VERSION
 #define SHIPPER_VERSION "0.1.0"
@@ -135,29 +136,6 @@ static const ForeignKey foreign_keys[] = {
 static int	pattern_list(StrBuf *opts, const Setting *s, const char *option, int nparts);
 
 /* ---------- small helpers ---------- */
-
-/* malloc that does not return NULL. */
-static void *
-xmalloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, PROG ": out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-/* strdup that does not return NULL. */
-static char *
-xstrdup(const char *s)
-{
-	size_t		len = strlen(s) + 1;
-
-	return memcpy(xmalloc(len), s, len);
-}
 
 /* Append len bytes to a StrBuf, keeping it NUL-terminated. */
 static void

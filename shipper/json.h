@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "mem.h"
 
 /* Append a literal (no escaping). */
 #define JLIT(b, s) buf_put((b), (s), sizeof(s) - 1)

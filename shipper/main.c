@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "mem.h"
 #include "record.h"
 #include "shipper.h"
 
@@ -76,42 +77,12 @@ on_signal(int sig)
 	stop_requested = 1;
 }
 
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-log_msg(const char *fmt,...)
-{
-	char		stamp[32];
-	time_t		t = time(NULL);
-	struct tm	tm;
-	va_list		ap;
-
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-	fprintf(stderr, "%s cellcdc-shipper: ", stamp);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* Append a transaction to the in-flight list. */
 static Txn *
 txn_new(Shipper *sh)
 {
-	Txn		   *t = calloc(1, sizeof(Txn));
+	Txn		   *t = xcalloc(1, sizeof(Txn));
 
-	if (t == NULL)
-	{
-		log_msg("out of memory");
-		exit(1);
-	}
 	if (sh->tail)
 		sh->tail->next = t;
 	else
@@ -169,7 +140,7 @@ drop_txns(Shipper *sh)
 static bool
 report(Shipper *sh, bool force)
 {
-	int64_t		now = now_ms();
+	int64_t		now = mono_ms();
 
 	if (!force && now - sh->last_status < sh->cfg->status_interval_ms)
 		return true;
@@ -318,8 +289,8 @@ stream(Shipper *sh)
 		if (stop_requested)
 		{
 			if (stop_by == 0)
-				stop_by = now_ms() + sh->cfg->shutdown_timeout_ms / 2;
-			if (sh->open == NULL || now_ms() > stop_by)
+				stop_by = mono_ms() + sh->cfg->shutdown_timeout_ms / 2;
+			if (sh->open == NULL || mono_ms() > stop_by)
 				return true;
 		}
 
@@ -392,7 +363,7 @@ start_session(Shipper *sh)
 		return false;
 	sh->streaming = true;
 	sh->last_status = 0;
-	log_msg("streaming slot \"%s\" from %s to %s", sh->cfg->slot_name,
+	log_info("streaming slot \"%s\" from %s to %s", sh->cfg->slot_name,
 			sh->confirmed ? "the last confirmed position" : "the slot's position",
 			sh->cfg->sink == SINK_KAFKA ? "Kafka" :
 			sh->cfg->sink == SINK_STDOUT ? "stdout" : "nowhere (sink=null)");
@@ -406,10 +377,10 @@ start_session(Shipper *sh)
 static bool
 drain(Shipper *sh, int timeout_ms)
 {
-	int64_t		deadline = now_ms() + timeout_ms;
+	int64_t		deadline = mono_ms() + timeout_ms;
 	char		err[ERRLEN];
 
-	while (sink_pending(sh->sink) > 0 && now_ms() < deadline &&
+	while (sink_pending(sh->sink) > 0 && mono_ms() < deadline &&
 		   !sink_failed(sh->sink, err, sizeof(err)))
 	{
 		sink_flush(sh->sink, 100);
@@ -442,7 +413,7 @@ end_session(Shipper *sh)
 		PQputCopyEnd(sh->repl, NULL);
 	}
 	if (!settled)
-		log_msg("%ld messages were not acknowledged; they will be sent again",
+		log_info("%ld messages were not acknowledged; they will be sent again",
 				sink_pending(sh->sink));
 	if (sh->sink)
 		sink_close(sh->sink, true);
@@ -493,7 +464,7 @@ main(int argc, char **argv)
 		bool		ok = start_session(&sh) && stream(&sh);
 
 		if (!ok && !stop_requested)
-			log_msg("%s", sh.err);
+			log_info("%s", sh.err);
 		if (sh.streaming)
 		{
 			ever_streamed = true;
@@ -508,11 +479,11 @@ main(int argc, char **argv)
 		settled = end_session(&sh);
 		if (ok || stop_requested)
 			break;
-		log_msg("restarting from " LSN_FMT " in %d ms", LSN_ARGS(sh.confirmed), backoff);
+		log_info("restarting from " LSN_FMT " in %d ms", LSN_ARGS(sh.confirmed), backoff);
 		backoff_sleep(backoff);
 		backoff = backoff * 2 > cfg.backoff_max_ms ? cfg.backoff_max_ms : backoff * 2;
 	}
-	log_msg("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,
+	log_info("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,
 			sh.changes, sh.txns, LSN_ARGS(sh.confirmed));
 	return settled ? 0 : 1;
 }

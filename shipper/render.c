@@ -21,6 +21,7 @@
  * A Renderer is single-threaded: one per replication stream.
  */
 #include "render.h"
+#include "ops/log.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -151,64 +152,11 @@ fail(Renderer *r, const char *fmt,...)
 	return false;
 }
 
-/* strdup that cannot fail */
-static char *
-xstrdup(const char *s)
-{
-	char	   *d = strdup(s ? s : "");
-
-	if (d == NULL)
-	{
-		fprintf(stderr, "cellcdc-shipper: out of memory\n");
-		exit(1);
-	}
-	return d;
-}
-
-/* calloc that cannot fail */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	   *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "cellcdc-shipper: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
 /* A slice as a NUL-terminated string. */
 static char *
 slice_dup(CdcSlice s)
 {
-	char	   *d = malloc(s.len + 1);
-
-	if (d == NULL)
-	{
-		fprintf(stderr, "cellcdc-shipper: out of memory\n");
-		exit(1);
-	}
-	memcpy(d, s.data, s.len);
-	d[s.len] = '\0';
-	return d;
-}
-
-/* Take the buffer's text (leaving b empty). */
-static char *
-buf_take(Buf *b, size_t *len)
-{
-	char	   *d;
-
-	if (b->data == NULL)
-		buf_puts(b, "");
-	d = b->data;
-	if (len)
-		*len = b->len;
-	b->data = NULL;
-	b->len = b->cap = 0;
-	return d;
+	return xstrndup(s.data, s.len);
 }
 
 /*
@@ -572,8 +520,8 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 		rs_column_json(&r->cfg, c, &r->tmp);
 		if (c->t.kind == K_UNKNOWN || (c->t.kind == K_ARRAY && c->elem.kind == K_UNKNOWN))
 			/* Debezium drops such columns; we keep their text (see rs_classify) */
-			fprintf(stderr, "cellcdc-shipper: column %s.%s has type %s (OID %u), which Debezium "
-					"does not map; its PostgreSQL text is sent as a string\n",
+			log_warn("column %s.%s has type %s (OID %u), which Debezium "
+					 "does not map; its PostgreSQL text is sent as a string",
 					rel->qualified, c->name, c->meta.type_name ? c->meta.type_name : "?", c->typid);
 	}
 
@@ -1345,9 +1293,9 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 			if (!rel->warned_nothing)
 			{
 				rel->warned_nothing = true;
-				fprintf(stderr, "cellcdc-shipper: deletes on %s are skipped: the table's replica "
-						"identity gives no old row (as Debezium does; set REPLICA IDENTITY FULL "
-						"or add a primary key)\n", rel->qualified);
+				log_warn("deletes on %s are skipped: the table's replica "
+						 "identity gives no old row (as Debezium does; set REPLICA IDENTITY FULL "
+						 "or add a primary key)", rel->qualified);
 			}
 			return true;
 		}

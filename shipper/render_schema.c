@@ -405,10 +405,7 @@ dump(json_t *schema, Col *cols)
 
 	json_decref(schema);
 	if (text == NULL)
-	{
-		fprintf(stderr, "cellcdc-shipper: cannot serialise a schema\n");
-		exit(1);
-	}
+		out_of_memory();		/* jansson's only failure here */
 	if (cols == NULL || strstr(text, DEFAULT_MARKER_JSON) == NULL)
 		return text;
 	p = text;

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "mem.h"
 #include "config.h"
 #include "record.h"
 #include "render.h"

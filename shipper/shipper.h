@@ -16,13 +16,28 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "ops/log.h"
 #include "render.h"
 
 #define ERRLEN 512
 
-/* log.c-style helpers, in main.c: timestamped lines on stderr */
-extern void log_msg(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-extern int64_t now_ms(void);
+/*
+ * Exit statuses, stable and documented in README ("Exit statuses"): a
+ * service manager decides on them whether to restart the shipper.
+ */
+typedef enum ExitStatus
+{
+	EXIT_STOPPED = 0,			/* stopped on request, everything confirmed */
+	EXIT_FAILED = 1,			/* stopped with messages unacknowledged, a second
+								 * signal, or out of memory */
+	EXIT_CONFIG = 2,			/* the configuration is wrong: fix it */
+	EXIT_STARTUP = 3,			/* the first start failed: PostgreSQL or Kafka
+								 * unreachable, or the slot held by another */
+	EXIT_GAP = 4,				/* the slot was dropped or invalidated: changes
+								 * are lost, a person must decide */
+	EXIT_RETRIES = 5			/* the same failure at the same position,
+								 * errors.max.retries times in a row */
+} ExitStatus;
 
 /* sink.c: Kafka, stdout or nowhere */
 typedef struct Sink Sink;

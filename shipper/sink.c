@@ -17,7 +17,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "buf.h"
+#include "mem.h"
 #include "shipper.h"
 
 struct Sink
@@ -80,7 +80,7 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			snprintf(s->fatal, sizeof(s->fatal), "Kafka producer failed: %s", cause);
 	}
 	else
-		log_msg("kafka: %s", reason);
+		log_info("kafka: %s", reason);
 }
 
 /* librdkafka's log lines, in ours */
@@ -90,7 +90,7 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	/* we enable the experimental gapless guarantee on purpose */
 	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "enable.gapless.guarantee"))
 		return;
-	log_msg("kafka %s: %s", fac, buf);
+	log_info("kafka %s: %s", fac, buf);
 }
 
 static bool

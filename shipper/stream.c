@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "mem.h"
 #include "shipper.h"
 
 /* output-function settings the renderer relies on */
@@ -160,7 +160,7 @@ stream_ensure_slot(PGconn *conn, const char *slot, char *err, size_t errlen)
 		buf_free(&cmd);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		{
-			log_msg("created replication slot \"%s\" at %s", slot, PQgetvalue(res, 0, 1));
+			log_info("created replication slot \"%s\" at %s", slot, PQgetvalue(res, 0, 1));
 			ok = true;
 			break;
 		}
@@ -221,7 +221,7 @@ stream_send_status(PGconn *conn, uint64_t received, uint64_t confirmed,
 				   char *err, size_t errlen)
 {
 	char		msg[34];
-	int64_t		pg_now_us = now_ms() * 1000 - INT64_C(946684800000000);
+	int64_t		pg_now_us = wall_ms() * 1000 - INT64_C(946684800000000);
 
 	msg[0] = 'r';
 	put_u64(msg + 1, received);

@@ -27,7 +27,9 @@ sub start_node
 {
 	my ($name) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(allows_streaming => 'logical');
+	# the machine's locale must not matter: a minimal container has none,
+	# and initdb would then pick SQL_ASCII
+	$node->init(allows_streaming => 'logical', extra => [ '--encoding=UTF8', '--locale=C' ]);
 	$node->append_conf('postgresql.conf', 'wal_sender_timeout = 10s');
 	$node->start;
 	if ($node->safe_psql('postgres',
@@ -109,7 +111,10 @@ sub kcat_messages
 		  @messages ];
 }
 
-# Start the installed cellcdc-shipper with these properties; returns a handle.
+# The shipper under test: the installed one, or $ENV{SHIPPER}.
+our $shipper = $ENV{SHIPPER} // 'cellcdc-shipper';
+
+# Start the shipper with these properties; returns a handle.
 sub start_shipper
 {
 	my ($node, $mock, %props) = @_;
@@ -128,7 +133,7 @@ sub start_shipper
 	print $fh "$_=$all{$_}\n" for sort keys %all;
 	close $fh;
 	my $sh = { out => '', err => '', file => "$dir/shipper.properties" };
-	$sh->{run} = IPC::Run::start([ 'cellcdc-shipper', '-c', $sh->{file} ],
+	$sh->{run} = IPC::Run::start([ $shipper, '-c', $sh->{file} ],
 		'>', \$sh->{out}, '2>', \$sh->{err});
 	push @started, $sh->{run};
 	wait_until(sub { $sh->{run}->pump_nb; $sh->{err} =~ /streaming slot/ || !$sh->{run}->pumpable },

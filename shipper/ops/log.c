@@ -1,0 +1,155 @@
+/*
+ * log.c
+ *		One line per event on stderr, as text or JSON (see log.h and README,
+ *		"Logs").
+ *
+ * text:  2026-12-02T06:15:16.123Z INFO slot=cellcdc_bos streaming ...
+ * json:  {"time":"2026-12-02T06:15:16.123Z","level":"info","slot":"cellcdc_bos","msg":"streaming ..."}
+ *
+ * A message is folded onto one line: a newline followed by indentation (how
+ * libpq wraps a long sentence) becomes a space, any other newline "; ", and
+ * trailing blanks go.  The whole line is written with one write(2), so lines
+ * from librdkafka's threads never interleave with ours.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "ops/log.h"
+
+static const char *log_slot;
+static bool log_json;
+
+static const char *const level_names[][2] = {
+	[LVL_INFO] = {"INFO", "info"},
+	[LVL_WARN] = {"WARN", "warn"},
+	[LVL_ERROR] = {"ERROR", "error"},
+};
+
+void
+log_setup(const char *slot, bool json)
+{
+	log_slot = slot;
+	log_json = json;
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Append msg folded onto one line; in JSON mode also escaped for a string. */
+static void
+put_folded(Buf *b, const char *msg)
+{
+	size_t		start = b->len;
+
+	for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
+	{
+		if (*p == '\n' || *p == '\r')
+		{
+			const unsigned char *q = p;
+
+			while (*q == '\n' || *q == '\r')
+				q++;
+			if (*q == '\0')
+				break;
+			if (*q == ' ' || *q == '\t')
+			{
+				while (*q == ' ' || *q == '\t')
+					q++;
+				buf_putc(b, ' ');
+			}
+			else
+				buf_puts(b, "; ");
+			p = q - 1;
+		}
+		else if (*p == '\t')
+			buf_putc(b, ' ');
+		else if (*p < 0x20 || *p == 0x7f)
+		{
+			char		esc[8];
+
+			snprintf(esc, sizeof(esc), log_json ? "\\u%04x" : "\\x%02x", *p);
+			buf_puts(b, esc);
+		}
+		else if (log_json && (*p == '"' || *p == '\\'))
+		{
+			buf_putc(b, '\\');
+			buf_putc(b, (char) *p);
+		}
+		else
+			buf_putc(b, (char) *p);
+	}
+	while (b->len > start && b->data[b->len - 1] == ' ')
+		b->data[--b->len] = '\0';
+}
+
+void
+log_at(LogLevel level, const char *fmt,...)
+{
+	char		msg[4096];
+	char		stamp[40];
+	struct timespec ts;
+	struct tm	tm;
+	va_list		ap;
+	Buf			line = {0};
+	size_t		off;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	off = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + off, sizeof(stamp) - off, ".%03ldZ", ts.tv_nsec / 1000000);
+
+	if (log_json)
+	{
+		buf_puts(&line, "{\"time\":\"");
+		buf_puts(&line, stamp);
+		buf_puts(&line, "\",\"level\":\"");
+		buf_puts(&line, level_names[level][1]);
+		if (log_slot)
+		{
+			buf_puts(&line, "\",\"slot\":\"");
+			put_folded(&line, log_slot);
+		}
+		buf_puts(&line, "\",\"msg\":\"");
+		put_folded(&line, msg);
+		buf_puts(&line, "\"}\n");
+	}
+	else
+	{
+		buf_puts(&line, stamp);
+		buf_putc(&line, ' ');
+		buf_puts(&line, level_names[level][0]);
+		if (log_slot)
+		{
+			buf_puts(&line, " slot=");
+			buf_puts(&line, log_slot);
+		}
+		buf_putc(&line, ' ');
+		put_folded(&line, msg);
+		buf_putc(&line, '\n');
+	}
+	(void) write(STDERR_FILENO, line.data, line.len);
+	buf_free(&line);
+}
