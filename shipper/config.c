@@ -1759,5 +1759,14 @@ config_load(Config *cfg, int argc, char **argv)
 	}
 	free(masked_given);
 	free(masked);
+	/* TEMPORARY until the config split lands */
+	cfg->errors_max_retries = getenv("T_RETRIES") ? atoi(getenv("T_RETRIES")) : 10;
+	cfg->errors_tolerate = getenv("T_DLQ") != NULL;
+	cfg->dlq_topic = getenv("T_DLQ");
+	cfg->progress_interval_ms = getenv("T_PROGRESS") ? atoi(getenv("T_PROGRESS")) : 60000;
+	cfg->offset_topic = "cellcdc-offsets";
+	cfg->startup_timeout_ms = 10000;
+	cfg->new_slot = getenv("T_NEW_SLOT") != NULL;
+	cfg->log_json = getenv("T_JSON") != NULL;
 	return 0;
 }

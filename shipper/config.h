@@ -89,6 +89,16 @@ typedef struct Config
 	int			backoff_initial_ms; /* first reconnect delay */
 	int			backoff_max_ms; /* reconnect delay cap */
 	int			shutdown_timeout_ms;	/* flush bound at SIGTERM */
+
+	/* TEMPORARY until the config split lands */
+	int			errors_max_retries;
+	bool		errors_tolerate;
+	char	   *dlq_topic;
+	bool		log_json;
+	int			progress_interval_ms;
+	char	   *offset_topic;
+	int			startup_timeout_ms;
+	bool		new_slot;
 } Config;
 
 /*

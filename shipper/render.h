@@ -80,4 +80,8 @@ extern bool renderer_feed(Renderer *r, const uint8_t *data, size_t len,
 						  uint64_t lsn, EmitFn emit, void *arg);
 extern const char *renderer_error(const Renderer *r);
 
+/* TEMPORARY until the render split lands */
+typedef struct RenderFailure { const char *table; const char *topic; const char *key; size_t key_len; } RenderFailure;
+extern void renderer_failure(const Renderer *r, RenderFailure *out);
+
 #endif							/* SHIPPER_RENDER_H */

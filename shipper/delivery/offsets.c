@@ -1,0 +1,240 @@
+/*
+ * offsets.c
+ *		The shipper's record of its slot, kept in Kafka (offset.storage.topic,
+ *		default cellcdc-offsets), so that a missing slot can be told apart
+ *		from one that was never there.
+ *
+ * The record is keyed by slot, database and the cluster's system
+ * identifier, and says where the shipper created the slot and how far it
+ * had confirmed.  It is written when the shipper creates the slot, and
+ * again as it streams and when it stops.  At start-up:
+ *   - no record and no slot: a first start; the slot is created;
+ *   - a record but no slot (dropped, or lost in a failover to a standby,
+ *     which has the same system identifier): changes are lost, and the
+ *     shipper says so and stops (README, "The slot rule").
+ * It lives in Kafka rather than on the shipper's disk so that a shipper
+ * started on another host (a rescheduled container) finds it.  On a real
+ * cluster the topic should be compacted; it is read whole at start-up.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+
+#include "delivery/delivery.h"
+
+/* The record's key: {"slot":..,"database":..,"system":..} */
+static void
+record_key(const SlotId *id, Buf *key)
+{
+	json_t	   *k = json_pack("{s:s,s:s,s:s}", "slot", id->slot,
+							  "database", id->database, "system", id->system);
+	char	   *text = json_dumps(k, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (text == NULL)
+		out_of_memory();
+	buf_reset(key);
+	buf_puts(key, text);
+	free(text);
+	json_decref(k);
+}
+
+static void
+lsn_text(uint64_t lsn, char *out, size_t len)
+{
+	snprintf(out, len, LSN_FMT, LSN_ARGS(lsn));
+}
+
+static uint64_t
+parse_lsn(const char *s)
+{
+	unsigned	hi,
+				lo;
+
+	return s && sscanf(s, "%X/%X", &hi, &lo) == 2 ? ((uint64_t) hi << 32) | lo : 0;
+}
+
+/* Build the record: the key and the value to produce to the offsets topic. */
+void
+offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
+				uint64_t confirmed_lsn, Buf *key, Buf *value)
+{
+	char		created[24],
+				confirmed[24],
+				stamp[32];
+	time_t		now = time(NULL);
+	struct tm	tm;
+	json_t	   *v;
+	char	   *text;
+
+	lsn_text(created_lsn, created, sizeof(created));
+	lsn_text(confirmed_lsn, confirmed, sizeof(confirmed));
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "slot", id->slot, "database", id->database,
+				  "system", id->system, "event", event, "created_lsn", created,
+				  "confirmed_lsn", confirmed, "time", stamp);
+	text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text == NULL)
+		out_of_memory();
+	record_key(id, key);
+	buf_reset(value);
+	buf_puts(value, text);
+	free(text);
+	json_decref(v);
+}
+
+/* Take a record's value into out (the latest one read wins). */
+static void
+take_value(const char *data, size_t len, SlotRecord *out)
+{
+	json_error_t jerr;
+	json_t	   *v = json_loadb(data, len, 0, &jerr);
+	const char *s;
+
+	if (!json_is_object(v))
+	{
+		json_decref(v);
+		return;
+	}
+	memset(out, 0, sizeof(SlotRecord));
+	out->found = true;
+	if ((s = json_string_value(json_object_get(v, "event"))) != NULL)
+		snprintf(out->event, sizeof(out->event), "%s", s);
+	if ((s = json_string_value(json_object_get(v, "time"))) != NULL)
+		snprintf(out->time, sizeof(out->time), "%s", s);
+	out->created_lsn = parse_lsn(json_string_value(json_object_get(v, "created_lsn")));
+	out->confirmed_lsn = parse_lsn(json_string_value(json_object_get(v, "confirmed_lsn")));
+	json_decref(v);
+}
+
+/* A consumer with the user's kafka.* settings (security, brokers), no group. */
+static rd_kafka_t *
+consumer_new(const Config *cfg, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char		why[256];
+
+	for (int i = 0; i < cfg->nkafka; i++)
+		(void) rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, why, sizeof(why));
+	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "log_level", "0", why, sizeof(why)) != RD_KAFKA_CONF_OK)
+	{
+		snprintf(err, errlen, "cannot set up a Kafka consumer: %s", why);
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	return rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+}
+
+/*
+ * Read the offsets topic whole and keep the last record for id.  A topic
+ * that does not exist yet holds no record.  False when Kafka cannot be
+ * read within timeout_ms.
+ */
+bool
+offsets_read(const Config *cfg, const SlotId *id, int timeout_ms, SlotRecord *out,
+			 char *err, size_t errlen)
+{
+	rd_kafka_t *rk = consumer_new(cfg, err, errlen);
+	rd_kafka_topic_t *rkt;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_partition_list_t *parts;
+	int64_t		deadline = mono_ms() + timeout_ms;
+	int			open_parts = 0;
+	Buf			key = {0};
+	bool		ok = false;
+	rd_kafka_resp_err_t rc;
+
+	memset(out, 0, sizeof(SlotRecord));
+	if (rk == NULL)
+		return false;
+	record_key(id, &key);
+	rkt = rd_kafka_topic_new(rk, cfg->offset_topic, NULL);
+	rc = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+	if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		snprintf(err, errlen, "cannot read offset.storage.topic %s: %s", cfg->offset_topic,
+				 rd_kafka_err2str(rc));
+		goto done;
+	}
+	if (md->topic_cnt != 1 || md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+	{
+		ok = true;				/* no topic yet: no record */
+		goto done;
+	}
+	if (md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		snprintf(err, errlen, "cannot read offset.storage.topic %s: %s", cfg->offset_topic,
+				 rd_kafka_err2str(md->topics[0].err));
+		goto done;
+	}
+
+	/* from the start of every partition that holds anything to its end */
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (int i = 0; i < md->topics[0].partition_cnt; i++)
+	{
+		int32_t		p = md->topics[0].partitions[i].id;
+		int64_t		low,
+					high;
+
+		rc = rd_kafka_query_watermark_offsets(rk, cfg->offset_topic, p, &low, &high,
+											  (int) (deadline - mono_ms() > 0 ? deadline - mono_ms() : 1));
+		if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			snprintf(err, errlen, "cannot read offset.storage.topic %s [%d]: %s",
+					 cfg->offset_topic, p, rd_kafka_err2str(rc));
+			rd_kafka_topic_partition_list_destroy(parts);
+			goto done;
+		}
+		if (high > low)
+		{
+			rd_kafka_topic_partition_list_add(parts, cfg->offset_topic, p)->offset = low;
+			open_parts++;
+		}
+	}
+	rc = rd_kafka_assign(rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		snprintf(err, errlen, "cannot read offset.storage.topic %s: %s", cfg->offset_topic,
+				 rd_kafka_err2str(rc));
+		goto done;
+	}
+	while (open_parts > 0)
+	{
+		rd_kafka_message_t *m;
+
+		if (mono_ms() > deadline)
+		{
+			snprintf(err, errlen, "timed out reading offset.storage.topic %s", cfg->offset_topic);
+			goto done;
+		}
+		m = rd_kafka_consumer_poll(rk, 100);
+		if (m == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			open_parts--;
+		else if (m->err)
+		{
+			snprintf(err, errlen, "cannot read offset.storage.topic %s: %s", cfg->offset_topic,
+					 rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			goto done;
+		}
+		else if (m->key_len == key.len && memcmp(m->key, key.data, key.len) == 0 && m->payload)
+			take_value(m->payload, m->len, out);
+		rd_kafka_message_destroy(m);
+	}
+	ok = true;
+done:
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	buf_free(&key);
+	return ok;
+}

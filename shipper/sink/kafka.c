@@ -1,0 +1,341 @@
+/*
+ * kafka.c
+ *		sink=kafka: librdkafka's producer, set up so that nothing is lost or
+ *		reordered and placement matches the Java client's.
+ *
+ * Settings that would lose or reorder data are refused by the
+ * configuration; the others can be overridden with kafka.* keys.  A
+ * message larger than message.max.bytes is refused before it is sent,
+ * naming its size and the limit.  Delivery failures are classified: an
+ * error about this message (too large, not authorized, rejected by the
+ * broker) is FAIL_MESSAGE, which the shipper counts per stream position;
+ * anything else is FAIL_TRANSIENT and simply retried.  While every broker
+ * is unreachable, outage_since is set, for the shipper to report.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "sink/sink.h"
+
+typedef struct Kafka
+{
+	rd_kafka_t *rk;
+	size_t		max_bytes;		/* message.max.bytes */
+	char		brokers[512];	/* bootstrap.servers, for messages */
+	char		last_error[ERRLEN]; /* last logged librdkafka error ... */
+	int64_t		last_error_at;	/* ... and when, to log a repeat once a minute */
+} Kafka;
+
+/* defaults that config keys may override (applied first) */
+static const char *const kafka_defaults[][2] = {
+	{"enable.idempotence", "true"},
+	{"acks", "all"},
+	{"compression.codec", "zstd"},
+	{"partitioner", "murmur2_random"},	/* the Java client's placement */
+	{"message.timeout.ms", "0"},	/* never give up: an outage is backpressure */
+	{"enable.gapless.guarantee", "true"},	/* a gap is fatal, not silent */
+	{"linger.ms", "20"},
+	{"queue.buffering.max.kbytes", "32768"},	/* bounds the shipper's memory */
+	{"reconnect.backoff.max.ms", "1000"},
+	{"client.id", "cellcdc-shipper"},
+};
+
+/* Is a delivery error about the message itself, so that resending it fails again? */
+static bool
+message_error(rd_kafka_resp_err_t err)
+{
+	switch (err)
+	{
+		case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+		case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+		case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+		case RD_KAFKA_RESP_ERR_INVALID_MSG:
+		case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+		case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+		case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* The stream position headers of a delivered message, back into m. */
+static void
+position_from_headers(const rd_kafka_message_t *km, OutMessage *m)
+{
+	rd_kafka_headers_t *hdrs;
+	const void *v;
+	size_t		len;
+	char		num[24];
+
+	if (rd_kafka_message_headers(km, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (rd_kafka_header_get_last(hdrs, HDR_COMMIT_LSN, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		len < sizeof(num))
+	{
+		memcpy(num, v, len);
+		num[len] = '\0';
+		m->commit_lsn = strtoull(num, NULL, 10);
+	}
+	if (rd_kafka_header_get_last(hdrs, HDR_SEQ, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		len < sizeof(num))
+	{
+		memcpy(num, v, len);
+		num[len] = '\0';
+		m->seq = strtoull(num, NULL, 10);
+	}
+}
+
+/* Delivery report: runs inside rd_kafka_poll()/flush() on our thread. */
+static void
+on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *km, void *opaque)
+{
+	Sink	   *s = opaque;
+
+	if (km->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		s->outage_since = 0;
+		s->ack(km->_private, NULL);
+		return;
+	}
+	/* messages failed only because an earlier one did say nothing new */
+	if (km->err != RD_KAFKA_RESP_ERR__FATAL && km->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+		km->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+	{
+		OutMessage	m = {.topic = rd_kafka_topic_name(km->rkt),
+			.key = km->key, .key_len = km->key_len};
+
+		position_from_headers(km, &m);
+		sink_fail(s, message_error(km->err) ? FAIL_MESSAGE : FAIL_TRANSIENT, &m,
+				  km->len + km->key_len, "delivery to %s [%" PRId32 "] failed: %s",
+				  m.topic, km->partition, rd_kafka_err2str(km->err));
+	}
+	s->ack(km->_private, rd_kafka_err2str(km->err));
+}
+
+/*
+ * librdkafka's errors: a fatal one ends the session; "all brokers down"
+ * starts an outage, which the shipper reports on its own schedule; others
+ * are logged, the same text at most once a minute (librdkafka repeats
+ * connection errors at every reconnect attempt).
+ */
+static void
+on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	Sink	   *s = opaque;
+	Kafka	   *k = s->impl;
+	int64_t		now = mono_ms();
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		char		cause[ERRLEN - 64];
+
+		rd_kafka_fatal_error(rk, cause, sizeof(cause));
+		sink_fail(s, FAIL_TRANSIENT, NULL, 0, "Kafka producer failed: %s", cause);
+		return;
+	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+	{
+		if (s->outage_since == 0)
+			s->outage_since = now;
+		return;
+	}
+	if (strcmp(reason, k->last_error) == 0 && now - k->last_error_at < 60000)
+		return;
+	snprintf(k->last_error, sizeof(k->last_error), "%s", reason);
+	k->last_error_at = now;
+	log_warn("kafka: %s", reason);
+}
+
+/* librdkafka's log lines, in ours */
+static void
+on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	/* we enable the experimental gapless guarantee on purpose */
+	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "enable.gapless.guarantee"))
+		return;
+	/* connection failures also arrive through on_error: log them once */
+	if (strcmp(fac, "FAIL") == 0)
+		return;
+	log_at(level <= 3 ? LVL_ERROR : level == 4 ? LVL_WARN : LVL_INFO, "kafka %s: %s", fac, buf);
+}
+
+static bool
+conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, size_t errlen)
+{
+	char		why[ERRLEN];
+
+	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK)
+	{
+		snprintf(err, errlen, "kafka.%s: %s", key, why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Hand one message to librdkafka.  When its queue is full, serve delivery
+ * reports and the caller's wait hook until there is room: the same message
+ * is retried, never skipped, so order is kept.
+ */
+static bool
+kafka_send(Sink *s, const OutMessage *m, void *opaque)
+{
+	Kafka	   *k = s->impl;
+	char		lsn[24];
+	char		seq[24];
+	size_t		size;
+	rd_kafka_headers_t *hdrs;
+	rd_kafka_resp_err_t rc;
+
+	snprintf(lsn, sizeof(lsn), "%" PRIu64, m->commit_lsn);
+	snprintf(seq, sizeof(seq), "%" PRIu64, m->seq);
+	size = (m->key ? m->key_len : 0) + (m->value ? m->value_len : 0) +
+		sizeof(HDR_COMMIT_LSN) + strlen(lsn) + sizeof(HDR_SEQ) + strlen(seq) +
+		(m->extra_header ? strlen(m->extra_header) + m->extra_len : 0);
+	if (size > k->max_bytes)
+	{
+		sink_fail(s, FAIL_MESSAGE, m, size,
+				  "message for %s is %zu bytes, over the producer's limit of %zu "
+				  "(kafka.message.max.bytes); raise it, and the topic's max.message.bytes",
+				  m->topic, size, k->max_bytes);
+		return false;
+	}
+
+	hdrs = rd_kafka_headers_new(3);
+	rd_kafka_header_add(hdrs, HDR_COMMIT_LSN, -1, lsn, -1);
+	rd_kafka_header_add(hdrs, HDR_SEQ, -1, seq, -1);
+	if (m->extra_header)
+		rd_kafka_header_add(hdrs, m->extra_header, -1, m->extra_value, m->extra_len);
+	for (;;)
+	{
+		rc = rd_kafka_producev(k->rk,
+							   RD_KAFKA_V_TOPIC(m->topic),
+							   RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
+							   RD_KAFKA_V_VALUE((void *) m->value, m->value ? m->value_len : 0),
+							   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+							   RD_KAFKA_V_HEADERS(hdrs),
+							   RD_KAFKA_V_OPAQUE(opaque),
+							   RD_KAFKA_V_END);
+		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		rd_kafka_poll(k->rk, 50);
+		if (sink_failed(s))
+			break;
+		if (!s->wait(s->wait_arg))
+		{
+			sink_fail(s, FAIL_TRANSIENT, NULL, 0, "stopped while waiting for room in the Kafka queue");
+			break;
+		}
+	}
+	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return true;
+	/* on success librdkafka owns the headers, on failure we do */
+	rd_kafka_headers_destroy(hdrs);
+	if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		sink_fail(s, message_error(rc) ? FAIL_MESSAGE : FAIL_TRANSIENT, m, size,
+				  "cannot produce to %s: %s", m->topic, rd_kafka_err2str(rc));
+	return false;
+}
+
+static void
+kafka_poll(Sink *s, int timeout_ms)
+{
+	rd_kafka_poll(((Kafka *) s->impl)->rk, timeout_ms);
+}
+
+static bool
+kafka_flush(Sink *s, int timeout_ms)
+{
+	return rd_kafka_flush(((Kafka *) s->impl)->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static long
+kafka_pending(Sink *s)
+{
+	return rd_kafka_outq_len(((Kafka *) s->impl)->rk);
+}
+
+/*
+ * With purge, undelivered messages are dropped from the queue (they were
+ * never confirmed, so the slot sends them again).
+ */
+static void
+kafka_close(Sink *s, bool purge)
+{
+	Kafka	   *k = s->impl;
+
+	if (purge)
+	{
+		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(k->rk, 0);
+	}
+	rd_kafka_destroy(k->rk);
+	free(k);
+}
+
+static const SinkOps kafka_ops = {
+	kafka_send, kafka_poll, kafka_flush, kafka_pending, kafka_close
+};
+
+bool
+sink_kafka_open(Sink *s, const Config *cfg, char *err, size_t errlen)
+{
+	Kafka	   *k = xcalloc(1, sizeof(Kafka));
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char		value[64];
+	size_t		len = sizeof(value);
+
+	for (size_t i = 0; i < sizeof(kafka_defaults) / sizeof(kafka_defaults[0]); i++)
+		if (!conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1], err, errlen))
+			goto fail;
+	for (int i = 0; i < cfg->nkafka; i++)
+		if (!conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, err, errlen))
+			goto fail;
+	len = sizeof(k->brokers);
+	if (rd_kafka_conf_get(conf, "bootstrap.servers", k->brokers, &len) != RD_KAFKA_CONF_OK)
+		k->brokers[0] = '\0';
+	len = sizeof(value);
+	k->max_bytes = rd_kafka_conf_get(conf, "message.max.bytes", value, &len) == RD_KAFKA_CONF_OK ?
+		strtoul(value, NULL, 10) : 1000000;
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_opaque(conf, s);
+	s->impl = k;
+	s->ops = &kafka_ops;
+	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+	if (k->rk != NULL)
+		return true;
+fail:
+	rd_kafka_conf_destroy(conf);
+	free(k);
+	s->impl = NULL;
+	return false;
+}
+
+bool
+sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen)
+{
+	Kafka	   *k = s->impl;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t rc;
+
+	if (s->ops != &kafka_ops)
+		return true;
+	rc = rd_kafka_metadata(k->rk, 0, NULL, &md, timeout_ms);
+	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		rd_kafka_metadata_destroy(md);
+		return true;
+	}
+	snprintf(err, errlen, "cannot reach Kafka at %s within %d s (%s); check "
+			 "kafka.bootstrap.servers and that the brokers are up",
+			 k->brokers, timeout_ms / 1000, rd_kafka_err2str(rc));
+	return false;
+}

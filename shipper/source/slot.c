@@ -1,0 +1,142 @@
+/*
+ * slot.c
+ *		The replication slot: what state it is in, creating it, dropping it.
+ *
+ * The shipper creates its slot only at start-up and only when it has never
+ * streamed it (README, "The slot rule"); main.c decides, with the record
+ * kept in Kafka.  A slot of another plugin or database is refused:
+ * streaming it would either fail later or read someone else's changes.
+ * Replication connections take only simple queries, hence the literals.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source/source.h"
+
+static uint64_t
+parse_lsn(const char *s)
+{
+	unsigned	hi,
+				lo;
+
+	return s && sscanf(s, "%X/%X", &hi, &lo) == 2 ? ((uint64_t) hi << 32) | lo : 0;
+}
+
+/* Run a query on conn built from fmt and one literal; NULL and err on failure. */
+static PGresult *
+query_with(PGconn *conn, const char *fmt, const char *value, char *err, size_t errlen)
+{
+	char	   *literal = PQescapeLiteral(conn, value, strlen(value));
+	Buf			q = {0};
+	PGresult   *res;
+	const char *p = strstr(fmt, "%s");
+
+	buf_put(&q, fmt, p - fmt);
+	buf_puts(&q, literal);
+	buf_puts(&q, p + 2);
+	PQfreemem(literal);
+	res = PQexec(conn, q.data);
+	buf_free(&q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		snprintf(err, errlen, "%s", pg_error(conn));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+bool
+slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *err, size_t errlen)
+{
+	PGresult   *res;
+
+	memset(info, 0, sizeof(SlotInfo));
+	res = query_with(conn,
+					 "SELECT s.plugin, s.database = current_database(), s.database, s.wal_status,"
+					 " s.confirmed_flush_lsn, s.restart_lsn, s.active_pid,"
+					 " r.application_name, r.client_addr"
+					 " FROM pg_replication_slots s"
+					 " LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid"
+					 " WHERE s.slot_name = %s", slot, err, errlen);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+		info->state = SLOT_MISSING;
+	else if (PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 0), "cellcdc") != 0)
+	{
+		info->state = SLOT_FOREIGN;
+		snprintf(err, errlen, "slot \"%s\" exists but is not a cellcdc slot (plugin %s); "
+				 "set slot.name to another name, or drop it with "
+				 "SELECT pg_drop_replication_slot('%s')", slot,
+				 PQgetisnull(res, 0, 0) ? "none: physical slot" : PQgetvalue(res, 0, 0), slot);
+	}
+	else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+	{
+		info->state = SLOT_FOREIGN;
+		snprintf(err, errlen, "slot \"%s\" belongs to database \"%s\", not this one; "
+				 "fix database.dbname or slot.name", slot, PQgetvalue(res, 0, 2));
+	}
+	else
+	{
+		info->state = strcmp(PQgetvalue(res, 0, 3), "lost") == 0 ? SLOT_LOST : SLOT_READY;
+		info->confirmed_lsn = parse_lsn(PQgetvalue(res, 0, 4));
+		info->restart_lsn = parse_lsn(PQgetvalue(res, 0, 5));
+		info->active_pid = atoi(PQgetvalue(res, 0, 6));
+		if (info->active_pid)
+			snprintf(info->holder, sizeof(info->holder), "PID %d on the server, application_name "
+					 "\"%s\", from %s", info->active_pid, PQgetvalue(res, 0, 7),
+					 PQgetisnull(res, 0, 8) ? "a local socket" : PQgetvalue(res, 0, 8));
+	}
+	PQclear(res);
+	return true;
+}
+
+/* CREATE_REPLICATION_SLOT; *lsn is its consistent point. */
+bool
+slot_create(PGconn *conn, const char *slot, uint64_t *lsn, char *err, size_t errlen)
+{
+	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
+	Buf			cmd = {0};
+	PGresult   *res;
+	bool		ok;
+
+	buf_puts(&cmd, "CREATE_REPLICATION_SLOT ");
+	buf_puts(&cmd, ident);
+	buf_puts(&cmd, " LOGICAL cellcdc (SNAPSHOT 'nothing')");
+	PQfreemem(ident);
+	res = PQexec(conn, cmd.data);
+	buf_free(&cmd);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (ok)
+		*lsn = parse_lsn(PQgetvalue(res, 0, 1));
+	else if (strcmp(pg_sqlstate(res), SQLSTATE_DUPLICATE_OBJECT) == 0)
+		snprintf(err, errlen, "slot \"%s\" was created by someone else while this shipper "
+				 "started; start it again to use it", slot);
+	else
+		snprintf(err, errlen, "cannot create slot \"%s\": %s", slot, pg_error(conn));
+	PQclear(res);
+	return ok;
+}
+
+/* DROP_REPLICATION_SLOT, for --new-slot over an invalidated slot. */
+bool
+slot_drop(PGconn *conn, const char *slot, char *err, size_t errlen)
+{
+	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
+	Buf			cmd = {0};
+	PGresult   *res;
+	bool		ok;
+
+	buf_puts(&cmd, "DROP_REPLICATION_SLOT ");
+	buf_puts(&cmd, ident);
+	PQfreemem(ident);
+	res = PQexec(conn, cmd.data);
+	buf_free(&cmd);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errlen, "cannot drop slot \"%s\": %s", slot, pg_error(conn));
+	PQclear(res);
+	return ok;
+}
