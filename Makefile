@@ -7,7 +7,8 @@ EXTENSION = cellcdc
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cellcdc
-OBJS = decoder/cellcdc.o decoder/record.o decoder/render.o
+OBJS = decoder/cellcdc.o decoder/encode.o decoder/options.o decoder/relcache.o \
+	decoder/record.o decoder/render_sql.o
 PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 

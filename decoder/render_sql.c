@@ -1,5 +1,5 @@
 /*
- * render.c
+ * render_sql.c
  *		cellcdc.render(bytea): one cellcdc record as a readable line.
  *
  * For tests and for looking at a slot by hand:
@@ -9,8 +9,9 @@
  * Change records carry only a relation OID; the names come from the last
  * RELATION record this session rendered for it, else from the catalog.  The
  * cache is per session, not per call site, so that a query filtering on the
- * rendered text still names the columns.  Values print as PostgreSQL prints them, but independent of the
- * session's DateStyle and TimeZone (ISO, UTC), so output is reproducible.
+ * rendered text still names the columns.  Values print as PostgreSQL prints
+ * them, but independent of the session's DateStyle and TimeZone (ISO, UTC),
+ * so output is reproducible.
  * With stable => true, everything that changes from run to run (xids, LSNs,
  * times, OIDs) is left out.  Malformed input is an ERROR, never a crash.
  */
