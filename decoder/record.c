@@ -3,18 +3,34 @@
  *		Bounds-checked reader for cellcdc records.
  *
  * Linked into the extension (for cellcdc.render) and into the shipper.  It
- * allocates nothing and never reads past the end of its input: a truncated
- * or corrupt record makes the read fail with a message in r->error naming
- * the field and the byte offset, and the caller decides how to report it.
+ * never reads past the end of its input: a truncated or corrupt record makes
+ * the read fail with a message in r->error naming the field and the byte
+ * offset, and the caller decides how to report it.  The only memory it
+ * allocates is the stack of open containers while writing a jsonb value, so
+ * that nesting is limited by memory, not by the C stack; it comes from
+ * r->realloc_fn, which the backend points at palloc.
  */
 #include "record.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* PostgreSQL's numeric weight and display scale are stored in 16 and 14 bits */
 #define CDC_NUMERIC_MAX_WEIGHT	32767
 #define CDC_NUMERIC_MAX_DSCALE	16383
+
+/* CdcRealloc on the C library's heap. */
+static void *
+heap_realloc(void *ptr, size_t size)
+{
+	if (size == 0)
+	{
+		free(ptr);
+		return NULL;
+	}
+	return realloc(ptr, size);
+}
 
 /* Start reading len bytes at data. */
 void
@@ -24,6 +40,7 @@ cdc_reader_init(CdcReader *r, const void *data, size_t len)
 	r->p = data;
 	r->end = r->p + len;
 	r->error[0] = '\0';
+	r->realloc_fn = heap_realloc;
 }
 
 /* True when every byte has been consumed. */
@@ -535,17 +552,30 @@ cdc_numeric_text(const CdcNumeric *n, CdcWrite write, void *arg)
 #define JE_TRUE				0x30000000
 #define JE_NULL				0x40000000
 #define JE_CONTAINER		0x50000000
-#define JSONB_MAX_DEPTH		1000
+
+/* One open container of a jsonb walk. */
+typedef struct JsonbFrame
+{
+	const uint8_t *entries;		/* one JEntry per element; objects: keys first */
+	const uint8_t *data;		/* the data area */
+	size_t		datalen;
+	uint32_t	count;			/* elements, or key/value pairs */
+	uint32_t	kind;			/* JB_OBJECT, JB_ARRAY, or JB_ARRAY | JB_SCALAR */
+	uint32_t	next;			/* the element (or pair) to write next */
+	size_t		start;			/* where it (or its key) starts in data */
+	size_t		vstart;			/* objects: where its value starts */
+} JsonbFrame;
 
 typedef struct JsonbWalk
 {
-	CdcReader  *r;				/* for errors */
+	CdcReader  *r;				/* for errors and memory */
 	uint8_t		order;
 	CdcWrite	write;
 	void	   *arg;
+	JsonbFrame *stack;			/* the open containers, outermost first */
+	size_t		depth;			/* frames in use */
+	size_t		size;			/* frames allocated */
 } JsonbWalk;
-
-static bool jsonb_container(JsonbWalk *w, const uint8_t *c, size_t len, int depth);
 
 /* A JSON string, escaped as PostgreSQL's escape_json does. */
 static void
@@ -630,9 +660,86 @@ jsonb_numeric(JsonbWalk *w, const uint8_t *p, size_t len)
 	return true;
 }
 
-/* One element: data at offset off (from the data area start), len bytes. */
+/* Make room for one more open container. */
 static bool
-jsonb_element(JsonbWalk *w, uint32_t entry, const uint8_t *data, size_t off, size_t len, int depth)
+jsonb_grow(JsonbWalk *w)
+{
+	size_t		size = w->size > 0 ? 2 * w->size : 32;
+	JsonbFrame *stack;
+
+	if (size > SIZE_MAX / sizeof(JsonbFrame) ||
+		(stack = w->r->realloc_fn(w->stack, size * sizeof(JsonbFrame))) == NULL)
+		return cdc_fail(w->r, "jsonb nesting (out of memory)");
+	w->stack = stack;
+	w->size = size;
+	return true;
+}
+
+/* Where element i's data ends, given where it starts; false if impossible. */
+static bool
+jsonb_span(JsonbWalk *w, const uint8_t *entries, uint32_t i, size_t start, size_t datalen,
+		   size_t *end)
+{
+	uint32_t	entry = load32(entries + 4 * (size_t) i, w->order);
+	size_t		offlen = entry & JE_OFFLEN_MASK;
+
+	*end = (entry & JE_HAS_OFF) ? offlen : start + offlen;
+	if (*end < start || *end > datalen)
+		return cdc_fail(w->r, "jsonb element offset");
+	return true;
+}
+
+/* Check a container's header, push it on the stack and write its opening. */
+static bool
+jsonb_open(JsonbWalk *w, const uint8_t *c, size_t len)
+{
+	JsonbFrame *f;
+	uint32_t	header;
+	uint32_t	count;
+	size_t		nentries;
+	uint32_t	i;
+
+	if (len < 4)
+		return cdc_fail(w->r, "jsonb container");
+	header = load32(c, w->order);
+	count = header & JB_COUNT_MASK;
+	if (((header & JB_OBJECT) != 0) == ((header & JB_ARRAY) != 0) ||
+		((header & JB_SCALAR) && ((header & JB_OBJECT) || count != 1)))
+		return cdc_fail(w->r, "jsonb container kind");
+	nentries = (header & JB_OBJECT) ? 2 * (size_t) count : count;
+	if (nentries > (len - 4) / 4)
+		return cdc_fail(w->r, "jsonb element count");
+	if (w->depth == w->size && !jsonb_grow(w))
+		return false;
+
+	f = &w->stack[w->depth++];
+	f->entries = c + 4;
+	f->data = f->entries + 4 * nentries;
+	f->datalen = len - 4 - 4 * nentries;
+	f->count = count;
+	f->kind = header & (JB_OBJECT | JB_ARRAY | JB_SCALAR);
+	f->next = 0;
+	f->start = 0;
+	f->vstart = 0;
+	if (f->kind & JB_OBJECT)
+	{
+		/* values start where the last key ends */
+		for (i = 0; i < count; i++)
+			if (!jsonb_span(w, f->entries, i, f->vstart, f->datalen, &f->vstart))
+				return false;
+		write_str(w->write, w->arg, "{");
+	}
+	else if (!(f->kind & JB_SCALAR))
+		write_str(w->write, w->arg, "[");
+	return true;
+}
+
+/*
+ * One element: data at offset off (from the data area start), len bytes.  A
+ * container is opened, to be written by the loop in jsonb_walk.
+ */
+static bool
+jsonb_element(JsonbWalk *w, uint32_t entry, const uint8_t *data, size_t off, size_t len)
 {
 	const uint8_t *p = data + off;
 	size_t		pad = (4 - off % 4) % 4;
@@ -654,106 +761,70 @@ jsonb_element(JsonbWalk *w, uint32_t entry, const uint8_t *data, size_t off, siz
 			write_str(w->write, w->arg, "null");
 			return true;
 		case JE_CONTAINER:
-			return pad <= len ? jsonb_container(w, p + pad, len - pad, depth + 1)
+			return pad <= len ? jsonb_open(w, p + pad, len - pad)
 				: cdc_fail(w->r, "jsonb container");
 		default:
 			return cdc_fail(w->r, "jsonb element type");
 	}
 }
 
-/* Where element i's data ends, given where it starts; false if impossible. */
+/*
+ * Write a container and everything in it, depth first, without recursion:
+ * each step writes the next element of the innermost open container, or
+ * closes it.  A nested container lies inside its parent's data area, so
+ * the depth is bounded by the input's length.
+ */
 static bool
-jsonb_span(JsonbWalk *w, const uint8_t *entries, uint32_t i, size_t start, size_t datalen,
-		   size_t *end)
+jsonb_walk(JsonbWalk *w, const uint8_t *c, size_t len)
 {
-	uint32_t	entry = load32(entries + 4 * (size_t) i, w->order);
-	size_t		offlen = entry & JE_OFFLEN_MASK;
-
-	*end = (entry & JE_HAS_OFF) ? offlen : start + offlen;
-	if (*end < start || *end > datalen)
-		return cdc_fail(w->r, "jsonb element offset");
-	return true;
-}
-
-/* A container: array, object or a top-level scalar. */
-static bool
-jsonb_container(JsonbWalk *w, const uint8_t *c, size_t len, int depth)
-{
-	uint32_t	header;
-	uint32_t	count;
-	size_t		nentries;
-	const uint8_t *entries;
-	const uint8_t *data;
-	size_t		datalen;
-	size_t		kstart = 0;
-	size_t		vstart = 0;
-	uint32_t	i;
-
-	if (depth > JSONB_MAX_DEPTH)
-		return cdc_fail(w->r, "jsonb nesting too deep");
-	if (len < 4)
-		return cdc_fail(w->r, "jsonb container");
-	header = load32(c, w->order);
-	count = header & JB_COUNT_MASK;
-	if (((header & JB_OBJECT) != 0) == ((header & JB_ARRAY) != 0) ||
-		((header & JB_SCALAR) && ((header & JB_OBJECT) || count != 1)))
-		return cdc_fail(w->r, "jsonb container kind");
-	nentries = (header & JB_OBJECT) ? 2 * (size_t) count : count;
-	if (nentries > (len - 4) / 4)
-		return cdc_fail(w->r, "jsonb element count");
-	entries = c + 4;
-	data = entries + 4 * nentries;
-	datalen = len - 4 - 4 * nentries;
-
-	if (header & JB_OBJECT)
+	if (!jsonb_open(w, c, len))
+		return false;
+	while (w->depth > 0)
 	{
-		/* values start where the last key ends */
-		for (i = 0; i < count; i++)
-			if (!jsonb_span(w, entries, i, vstart, datalen, &vstart))
-				return false;
-		write_str(w->write, w->arg, "{");
-		for (i = 0; i < count; i++)
-		{
-			size_t		kend,
-						vend;
-			uint32_t	key = load32(entries + 4 * (size_t) i, w->order);
-
-			if (!jsonb_span(w, entries, i, kstart, datalen, &kend) ||
-				!jsonb_span(w, entries, count + i, vstart, datalen, &vend))
-				return false;
-			if ((key & JE_TYPE_MASK) != JE_STRING)
-				return cdc_fail(w->r, "jsonb object key");
-			if (i > 0)
-				write_str(w->write, w->arg, ", ");
-			jsonb_string(w, data + kstart, kend - kstart);
-			write_str(w->write, w->arg, ": ");
-			if (!jsonb_element(w, load32(entries + 4 * ((size_t) count + i), w->order),
-							   data, vstart, vend - vstart, depth))
-				return false;
-			kstart = kend;
-			vstart = vend;
-		}
-		write_str(w->write, w->arg, "}");
-		return true;
-	}
-
-	if (!(header & JB_SCALAR))
-		write_str(w->write, w->arg, "[");
-	for (i = 0; i < count; i++)
-	{
+		JsonbFrame *f = &w->stack[w->depth - 1];
+		uint32_t	i = f->next;
+		size_t		start;
 		size_t		end;
 
-		if (!jsonb_span(w, entries, i, kstart, datalen, &end))
-			return false;
+		if (i == f->count)
+		{
+			if (f->kind & JB_OBJECT)
+				write_str(w->write, w->arg, "}");
+			else if (!(f->kind & JB_SCALAR))
+				write_str(w->write, w->arg, "]");
+			w->depth--;
+			continue;
+		}
+		f->next++;
 		if (i > 0)
 			write_str(w->write, w->arg, ", ");
-		if (!jsonb_element(w, load32(entries + 4 * (size_t) i, w->order), data, kstart,
-						   end - kstart, depth))
+		if (f->kind & JB_OBJECT)
+		{
+			if (!jsonb_span(w, f->entries, i, f->start, f->datalen, &end))
+				return false;
+			if ((load32(f->entries + 4 * (size_t) i, w->order) & JE_TYPE_MASK) != JE_STRING)
+				return cdc_fail(w->r, "jsonb object key");
+			jsonb_string(w, f->data + f->start, end - f->start);
+			write_str(w->write, w->arg, ": ");
+			f->start = end;
+			i += f->count;		/* the value's entry */
+			start = f->vstart;
+			if (!jsonb_span(w, f->entries, i, start, f->datalen, &end))
+				return false;
+			f->vstart = end;
+		}
+		else
+		{
+			start = f->start;
+			if (!jsonb_span(w, f->entries, i, start, f->datalen, &end))
+				return false;
+			f->start = end;
+		}
+		/* may push a frame: f is not used after this */
+		if (!jsonb_element(w, load32(f->entries + 4 * (size_t) i, w->order), f->data, start,
+						   end - start))
 			return false;
-		kstart = end;
 	}
-	if (!(header & JB_SCALAR))
-		write_str(w->write, w->arg, "]");
 	return true;
 }
 
@@ -765,10 +836,17 @@ bool
 cdc_jsonb_text(CdcReader *r, const CdcJsonb *jb, CdcWrite write, void *arg)
 {
 	JsonbWalk	w;
+	bool		ok;
 
 	w.r = r;
 	w.order = jb->order;
 	w.write = write;
 	w.arg = arg;
-	return jsonb_container(&w, (const uint8_t *) jb->container.data, jb->container.len, 0);
+	w.stack = NULL;
+	w.depth = 0;
+	w.size = 0;
+	ok = jsonb_walk(&w, (const uint8_t *) jb->container.data, jb->container.len);
+	if (w.stack != NULL)
+		r->realloc_fn(w.stack, 0);
+	return ok;
 }

@@ -55,6 +55,22 @@ typedef struct RenderState
 static HTAB *Relations = NULL;
 static MemoryContext RelationsContext = NULL;
 
+/*
+ * The reader's scratch memory (the stack of a jsonb walk), in the call's
+ * memory context, so that an ERROR halfway through cannot leak it.
+ */
+static void *
+render_realloc(void *ptr, size_t size)
+{
+	if (size == 0)
+	{
+		if (ptr != NULL)
+			pfree(ptr);
+		return NULL;
+	}
+	return ptr != NULL ? repalloc_huge(ptr, size) : palloc_extended(size, MCXT_ALLOC_HUGE);
+}
+
 /* Raise the error for a record that does not parse. */
 static void
 malformed(RenderState *rs)
@@ -478,6 +494,7 @@ cellcdc_render(PG_FUNCTION_ARGS)
 	rs.stable = PG_GETARG_BOOL(1);
 	initStringInfo(&rs.out);
 	cdc_reader_init(&rs.r, VARDATA_ANY(record), VARSIZE_ANY_EXHDR(record));
+	rs.r.realloc_fn = render_realloc;
 
 	check(&rs, cdc_read_u8(&rs.r, &kind, "record kind"));
 	switch (kind)
