@@ -13,7 +13,8 @@ PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = extension render types encoding toast replica_identity partitioned ddl \
-	savepoints truncate messages filters options big_transaction status jsonb_depth
+	savepoints truncate messages filters options big_transaction status jsonb_depth \
+	decoding_error
 REGRESS_OPTS = --inputdir=regress --outputdir=regress --encoding=UTF8 --no-locale \
 	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
 	--temp-config=regress/tmp_plugins.conf

@@ -33,7 +33,6 @@ extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 #define PROGRESS_EVERY_CHANGES 100
 
 static void cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init);
-static void cdc_shutdown(LogicalDecodingContext *ctx);
 static void cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
 static void cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn);
 static void cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
@@ -56,7 +55,6 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 	cb->commit_cb = cdc_commit;
 	cb->message_cb = cdc_message;
 	cb->filter_by_origin_cb = cdc_filter_by_origin;
-	cb->shutdown_cb = cdc_shutdown;
 }
 
 /* ---------- records ---------- */
@@ -156,13 +154,6 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 
 	ctx->output_plugin_private = st;
 	MemoryContextSwitchTo(old);
-}
-
-/* Shutdown: forget the relation cache. */
-static void
-cdc_shutdown(LogicalDecodingContext *ctx)
-{
-	cdc_relcache_forget();
 }
 
 /* BEGIN is written lazily, before the first record (unless skip_empty_xacts is off). */

@@ -199,7 +199,6 @@ extern bool cdc_patterns_match(List *patterns, const char *const *names);
 
 /* relcache.c */
 extern void cdc_relcache_init(CdcState *st);
-extern void cdc_relcache_forget(void);
 extern RelEntry *cdc_get_entry(CdcState *st, Relation rel);
 
 #endif							/* CELLCDC_INT_H */

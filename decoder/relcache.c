@@ -240,17 +240,34 @@ cdc_get_entry(CdcState *st, Relation rel)
 	return e;
 }
 
-/* Create the session's relation cache; register the callbacks once. */
+/* The cache's memory is gone: the callbacks must not touch it. */
+static void
+relcache_freed(void *arg)
+{
+	RelCache = NULL;
+}
+
+/*
+ * Create the session's relation cache; register the callbacks once.  The
+ * cache lives in st->cache_ctx and is forgotten when that goes, at the end
+ * of decoding or with the decoding context after an ERROR (which skips the
+ * shutdown callback): the callbacks outlive both.
+ */
 void
 cdc_relcache_init(CdcState *st)
 {
 	HASHCTL		hctl;
+	MemoryContextCallback *freed;
 
 	hctl.keysize = sizeof(Oid);
 	hctl.entrysize = sizeof(RelEntry);
 	hctl.hcxt = st->cache_ctx;
 	RelCache = hash_create("cellcdc relations", 128, &hctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	freed = MemoryContextAlloc(st->cache_ctx, sizeof(MemoryContextCallback));
+	freed->func = relcache_freed;
+	freed->arg = NULL;
+	MemoryContextRegisterResetCallback(st->cache_ctx, freed);
 
 	/* a backend has room for only a few callbacks, and they cannot be removed */
 	if (!callbacks_registered)
@@ -259,12 +276,4 @@ cdc_relcache_init(CdcState *st)
 		CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_cb, (Datum) 0);
 		callbacks_registered = true;
 	}
-}
-
-/* Forget the relation cache: its memory goes with the decoding context. */
-void
-cdc_relcache_forget(void)
-{
-	/* stop the callbacks from using it */
-	RelCache = NULL;
 }
