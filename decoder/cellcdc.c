@@ -167,11 +167,14 @@ cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		begin_if_needed(ctx, st, txn);
 }
 
-/* COMMIT, if the transaction sent anything. */
+/* COMMIT, if the transaction sent anything; cache entries invalidated go. */
 static void
 cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
 {
 	CdcState   *st = ctx->output_plugin_private;
+
+	/* between transactions no cache entry is in use */
+	cdc_relcache_sweep();
 
 	OutputPluginUpdateProgress(ctx, !st->begin_sent);
 	if (!st->begin_sent)

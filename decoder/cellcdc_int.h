@@ -200,5 +200,6 @@ extern bool cdc_patterns_match(List *patterns, const char *const *names);
 /* relcache.c */
 extern void cdc_relcache_init(CdcState *st);
 extern RelEntry *cdc_get_entry(CdcState *st, Relation rel);
+extern void cdc_relcache_sweep(void);
 
 #endif							/* CELLCDC_INT_H */

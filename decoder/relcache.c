@@ -24,6 +24,7 @@
 
 static HTAB *RelCache = NULL;
 static bool callbacks_registered = false;
+static bool some_invalid = false;	/* an entry was marked since the sweep */
 
 /* Mark every cached relation for rebuilding. */
 static void
@@ -35,6 +36,7 @@ invalidate_all(void)
 	hash_seq_init(&status, RelCache);
 	while ((e = hash_seq_search(&status)) != NULL)
 		e->valid = false;
+	some_invalid = true;
 }
 
 /* Relcache invalidation: the relation's entry (or all) must be rebuilt. */
@@ -48,7 +50,10 @@ relcache_cb(Datum arg, Oid relid)
 	if (!OidIsValid(relid))
 		invalidate_all();
 	else if ((e = hash_search(RelCache, &relid, HASH_FIND, NULL)) != NULL)
+	{
 		e->valid = false;
+		some_invalid = true;
+	}
 }
 
 /* A schema was renamed: names in every entry may be stale. */
@@ -275,5 +280,31 @@ cdc_relcache_init(CdcState *st)
 		CacheRegisterRelcacheCallback(relcache_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_cb, (Datum) 0);
 		callbacks_registered = true;
+	}
+}
+
+/*
+ * Free the entries marked invalid since the last sweep; each is rebuilt if
+ * its relation shows up again.  Without this, every relation dropped during
+ * a session would keep its entry until the session ends.  The callbacks
+ * only mark entries, since one may fire while an entry is being built or
+ * used: call this only between transactions, when none is.
+ */
+void
+cdc_relcache_sweep(void)
+{
+	HASH_SEQ_STATUS status;
+	RelEntry   *e;
+
+	if (RelCache == NULL || !some_invalid)
+		return;
+	some_invalid = false;
+	hash_seq_init(&status, RelCache);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		if (e->valid)
+			continue;
+		MemoryContextDelete(e->mcxt);
+		hash_search(RelCache, &e->relid, HASH_REMOVE, NULL);
 	}
 }
