@@ -74,11 +74,12 @@ parse_patterns(const char *option, const char *value, int nparts, const char *ex
 		while (len > start && kinds[len - 1] == LITERAL && isspace((unsigned char) chars[len - 1]))
 			len--;
 
+		/* sized by the item, not the whole value: lists can be long */
 		pat->nparts = 1;
 		for (i = 0; i < nparts; i++)
 		{
-			pat->part[i] = palloc(size);
-			pat->wild[i] = palloc(size * sizeof(bool));
+			pat->part[i] = palloc(len - start + 1);
+			pat->wild[i] = palloc((len - start + 1) * sizeof(bool));
 		}
 		for (i = start; i < len; i++)
 		{
@@ -103,6 +104,8 @@ parse_patterns(const char *option, const char *value, int nparts, const char *ex
 			break;
 		p++;					/* the comma */
 	}
+	pfree(chars);
+	pfree(kinds);
 	return result;
 }
 
