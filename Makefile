@@ -7,8 +7,10 @@ EXTENSION = cellcdc
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cellcdc
+# the record reader, shared by the extension and the shipper
+RECORD_OBJS = decoder/record.o decoder/stored.o
 OBJS = decoder/cellcdc.o decoder/encode.o decoder/options.o decoder/relcache.o \
-	decoder/record.o decoder/render_sql.o
+	decoder/render_sql.o $(RECORD_OBJS)
 PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
@@ -56,7 +58,7 @@ SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lm
 shipper/%.o: shipper/%.c $(SHIPPER_HDRS)
 	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<
 
-$(SHIPPER): $(SHIPPER_OBJS) decoder/record.o
+$(SHIPPER): $(SHIPPER_OBJS) $(RECORD_OBJS)
 	$(CC) -o $@ $^ $(SHIPPER_LIBS)
 
 all: $(SHIPPER)

@@ -5,8 +5,9 @@
  *
  * This is the one definition of the format that decoder/FORMAT.md specifies
  * byte by byte.  The encoder lives in cellcdc.c and encode.c; everything
- * that parses records goes through the reader below, which is plain C99 (no
- * palloc, no ereport) so that both sides of the wire can link it.  The
+ * that parses records goes through the reader below (record.c, and
+ * stored.c for numeric and jsonb), which is plain C99 (no palloc, no
+ * ereport) so that both sides of the wire can link it.  The
  * reader never trusts its input: every read is bounds-checked and failures
  * name what was being read and where.
  */
