@@ -7,8 +7,8 @@
  * Everything is parsed and checked by config_load() before the shipper
  * connects anywhere; a bad configuration is one line on stderr and exit 2.
  */
-#ifndef SHIPPER_CONFIG_H
-#define SHIPPER_CONFIG_H
+#ifndef SHIPPER_CONFIG_CONFIG_H
+#define SHIPPER_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,4 +101,4 @@ extern int	config_load(Config *cfg, int argc, char **argv);
 /* true for keys whose values are secrets, never printed */
 extern bool config_is_secret(const char *key);
 
-#endif							/* SHIPPER_CONFIG_H */
+#endif							/* SHIPPER_CONFIG_CONFIG_H */

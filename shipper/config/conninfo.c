@@ -1,0 +1,153 @@
+/*
+ * conninfo.c
+ *		The libpq connection string: database.conninfo with Debezium's
+ *		database.hostname / port / user / password / dbname folded in.
+ *
+ * libpq parses the string (keyword form or URI), so whatever libpq accepts
+ * is accepted and its message explains what it refuses; the result is
+ * rendered back as one keyword string.  The password never appears in a
+ * problem line or in --print-config.
+ */
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "config/config_int.h"
+
+/* Might this (unparsable) conninfo string hold a password? */
+static bool
+has_password(const char *ci)
+{
+	const char *at;
+	const char *colon;
+
+	if (str_contains_i(ci, "password"))
+		return true;
+	if (strncmp(ci, "postgresql://", 13) == 0 || strncmp(ci, "postgres://", 11) == 0)
+	{
+		const char *rest = strstr(ci, "://") + 3;
+
+		at = strchr(rest, '@');
+		colon = strchr(rest, ':');
+		return at != NULL && colon != NULL && colon < at;
+	}
+	return false;
+}
+
+/* Append keyword='value' with libpq's quoting; password may be masked. */
+static void
+put_option(Buf *b, const char *keyword, const char *value, bool mask)
+{
+	const char *p;
+
+	if (b->len)
+		buf_putc(b, ' ');
+	buf_puts(b, keyword);
+	buf_puts(b, "='");
+	if (mask && strcmp(keyword, "password") == 0)
+		value = MASK;
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *p);
+	}
+	buf_putc(b, '\'');
+}
+
+/* Render parsed options as a keyword string. */
+static char *
+render(const PQconninfoOption *opts, bool mask)
+{
+	Buf			b = {0};
+	const PQconninfoOption *o;
+
+	for (o = opts; o->keyword; o++)
+		if (o->val != NULL)
+			put_option(&b, o->keyword, o->val, mask);
+	return buf_take(&b, NULL);
+}
+
+/* Set one option of a parsed conninfo. */
+static void
+set_option(PQconninfoOption *opts, const char *keyword, const char *value)
+{
+	PQconninfoOption *o;
+
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+		{
+			free(o->val);		/* libpq allocates with malloc */
+			o->val = xstrdup(value);
+			return;
+		}
+}
+
+/*
+ * Build cfg->conninfo from database.conninfo with the database.* keys folded
+ * in, and cfg->dbname.  masked_given gets database.conninfo and masked the
+ * result, both with the password hidden.
+ */
+int
+conninfo_build(Config *cfg, Settings *set, char **masked_given, char **masked)
+{
+	static const char *const folds[][2] = {
+		{"database.hostname", "host"},
+		{"database.port", "port"},
+		{"database.user", "user"},
+		{"database.password", "password"},
+		{"database.dbname", "dbname"},
+	};
+	Setting    *ci = settings_find(set, "database.conninfo");
+	char	   *err = NULL;
+	PQconninfoOption *opts;
+	PQconninfoOption *o;
+	size_t		i;
+
+	opts = PQconninfoParse(ci ? ci->value : "", &err);
+	if (opts == NULL)
+	{
+		char	   *nl;
+
+		if (err == NULL)
+			return PROBLEM(ci, "cannot be parsed (out of memory)");
+		if ((nl = strchr(err, '\n')) != NULL)
+			*nl = '\0';
+		if (has_password(ci->value))
+			return PROBLEM(ci, "not a valid libpq connection string or URI (details withheld: it holds a password); check its syntax, or give the password as database.password");
+		return PROBLEM(ci, "not a valid libpq connection string or URI: %s; see libpq's \"Connection Strings\"", err);
+	}
+	*masked_given = render(opts, true);
+
+	for (i = 0; i < sizeof(folds) / sizeof(folds[0]); i++)
+	{
+		Setting    *s = settings_find(set, folds[i][0]);
+
+		if (s == NULL)
+			continue;
+		if (strcmp(folds[i][1], "port") == 0)
+		{
+			int			port;
+
+			if (key_int(set, "database.port", 1, 65535, &port) != 0)
+			{
+				PQconninfoFree(opts);
+				return 2;
+			}
+		}
+		else if (s->value[0] == '\0' && strcmp(folds[i][1], "password") != 0)
+		{
+			PQconninfoFree(opts);
+			return PROBLEM(s, "is empty; give a value or remove the line");
+		}
+		set_option(opts, folds[i][1], s->value);
+	}
+	cfg->conninfo = render(opts, false);
+	*masked = render(opts, true);
+	cfg->dbname = NULL;
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "dbname") == 0 && o->val != NULL && o->val[0])
+			cfg->dbname = xstrdup(o->val);
+	PQconninfoFree(opts);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * kafka.c
+ *		The kafka.* keys: librdkafka properties, checked by librdkafka itself
+ *		when the configuration is loaded.
+ *
+ * Each kafka.<property> is set on a throw-away rd_kafka_conf_t, so a wrong
+ * name or value is refused with librdkafka's own message before anything
+ * connects.  Settings that would lose or duplicate changes are refused
+ * first, whatever librdkafka would think of them.
+ */
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "config/config_int.h"
+
+/* Settings that would let a change be lost; NULL when the setting is fine. */
+static const char *
+unsafe(const char *key, const char *value)
+{
+	if (strcmp(key, "acks") == 0 || strcmp(key, "request.required.acks") == 0)
+	{
+		if (!str_eqi(value, "all") && strcmp(value, "-1") != 0)
+			return "anything but all lets a broker failure lose changes the slot has already passed; use all (the default) or remove the line";
+	}
+	else if (strcmp(key, "enable.idempotence") == 0)
+	{
+		if (!str_eqi(value, "true"))
+			return "without idempotence a retried send can duplicate or reorder changes; remove the line (the shipper turns it on)";
+	}
+	else if (strcmp(key, "message.timeout.ms") == 0 || strcmp(key, "delivery.timeout.ms") == 0)
+	{
+		if (strcmp(value, "0") != 0)
+			return "a finite timeout drops changes Kafka has not taken in time; use 0 (the default: the shipper spools while Kafka is down) or remove the line";
+	}
+	return NULL;
+}
+
+/* Check kafka.* against librdkafka and collect them in cfg->kafka. */
+int
+kafka_build(Config *cfg, Settings *set)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	int			i;
+	int			n = 0;
+	bool		servers = false;
+
+	cfg->kafka = xmalloc((set->n + 1) * sizeof(KeyValue));
+	for (i = 0; i < set->n; i++)
+	{
+		Setting    *s = &set->v[i];
+		const char *key = s->key + 6;
+		const char *why;
+		char		errstr[512];
+
+		if (strncmp(s->key, "kafka.", 6) != 0)
+			continue;
+		if ((why = unsafe(key, s->value)) != NULL)
+		{
+			rd_kafka_conf_destroy(conf);
+			return PROBLEM(s, "%s refused: %s", setting_shown(s), why);
+		}
+		errstr[0] = '\0';
+		if (rd_kafka_conf_set(conf, key, s->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		{
+			rd_kafka_conf_destroy(conf);
+			if (setting_hidden(s) && (s->value[0] == '\0' || strstr(errstr, s->value) != NULL))
+				return PROBLEM(s, "librdkafka refuses the value (not shown); see librdkafka's CONFIGURATION.md");
+			return PROBLEM(s, "librdkafka: %s; see librdkafka's CONFIGURATION.md (kafka.<property>)",
+						   errstr[0] ? errstr : "refused");
+		}
+		if ((strcmp(key, "bootstrap.servers") == 0 || strcmp(key, "metadata.broker.list") == 0) &&
+			s->value[0] != '\0')
+			servers = true;
+		cfg->kafka[n].key = xstrdup(key);
+		cfg->kafka[n].value = xstrdup(s->value);
+		n++;
+	}
+	rd_kafka_conf_destroy(conf);
+	cfg->nkafka = n;
+	if (cfg->sink == SINK_KAFKA && !servers)
+		return print_problem(NULL, "kafka.bootstrap.servers",
+							 "is required when sink=kafka; set it to the brokers, e.g. kafka.bootstrap.servers=broker1:9092 (or sink=stdout to try without Kafka)");
+	return 0;
+}
