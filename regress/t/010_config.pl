@@ -180,6 +180,31 @@ refused([ '-c', props("topic.prefix=a\nsink=stdout\ntopic.prefix=b\n") ],
 refused([ '-c', props("topic.prefix=a\nsink=stdout\nbogus.key=1\n") ],
 	qr/^cellcdc-shipper: \S+:3: bogus\.key: unknown key/, 'unknown key in the file names file:line');
 
+# every problem in one run, one line each, in the order of the file, then -X
+my $many = props(<<'EOF');
+topic.prefix=emp-devel-events-bos-v2
+sink=stdout
+tombstones.on.delete=yes
+tombstone.on.delete=true
+status.interval.ms=soon
+table.include.list=public\\.orders,public\\.(a|b)
+EOF
+($rc, $out, $err) = shipper([ '-X', 'slot.name=My-Slot', '-c', $many ]);
+is($rc, 2, 'several problems: exit 2');
+is($out, '', 'several problems: nothing on stdout');
+my @lines = split /\n/, $err;
+is(scalar(@lines), 5, 'several problems: all reported, one line each') or diag($err);
+like($lines[0], qr/^cellcdc-shipper: \S+:3: tombstones\.on\.delete: "yes" is not a boolean; use true or false$/,
+	'several problems: the bad boolean (line 3)');
+like($lines[1], qr/^cellcdc-shipper: \S+:4: tombstone\.on\.delete: unknown key; did you mean tombstones\.on\.delete\?$/,
+	'several problems: the unknown key (line 4)');
+like($lines[2], qr/^cellcdc-shipper: \S+:5: status\.interval\.ms: "soon" is not an integer/,
+	'several problems: the bad integer (line 5)');
+like($lines[3], qr/^cellcdc-shipper: \S+:6: table\.include\.list: entry "public\\\.\(a\|b\)" uses "\("/,
+	'several problems: the bad regex entry (line 6), not the good one');
+like($lines[4], qr/^cellcdc-shipper: slot\.name: "My-Slot" is not a valid replication slot name/,
+	'several problems: -X after the file');
+
 # kafka.*
 $out = accepted([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=127.0.0.1:9092',
 		'-X', 'kafka.compression.type=zstd', '-X', 'kafka.acks=all' ], 'librdkafka settings');

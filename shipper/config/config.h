@@ -5,7 +5,8 @@
  * Keys use Debezium's property names wherever Debezium has one, so that a
  * connector's configuration carries over; keys Debezium lacks are ours.
  * Everything is parsed and checked by config_load() before the shipper
- * connects anywhere; a bad configuration is one line on stderr and exit 2.
+ * connects anywhere; every problem found is one line on stderr, all of them
+ * in one run, and the exit status is 2.
  */
 #ifndef SHIPPER_CONFIG_CONFIG_H
 #define SHIPPER_CONFIG_CONFIG_H
@@ -94,7 +95,8 @@ typedef struct Config
 /*
  * Load argv (-c FILE, -X key=value) into cfg.  Returns 0 when the shipper
  * should run, 1 when it printed --help / --version / --print-config and
- * should exit 0, and 2 after printing one line naming the bad key.
+ * should exit 0, and 2 after printing one line per problem, each naming
+ * the key.
  */
 extern int	config_load(Config *cfg, int argc, char **argv);
 

@@ -1,14 +1,18 @@
 /*
  * config_int.h
  *		What the parts of config/ share: the settings as given (key, value,
- *		where from), the key table and typed getters, and problem lines.
+ *		where from), the key table and typed getters, and the problem list.
  *
  * config_load() (load.c) reads the command line, the file and -X into a
  * list of Settings (properties.c); then each concern checks its keys and
  * fills its part of the Config: keys.c (names, defaults, typed values),
- * filters.c (Debezium's regexes as the decoder's globs), conninfo.c (libpq),
- * kafka.c (librdkafka).  problems.c words every problem as one line that
- * never shows a secret.
+ * debezium.c (what the messages look like), filters.c (Debezium's regexes
+ * as the decoder's globs), conninfo.c (libpq), kafka.c (librdkafka).
+ *
+ * A check that finds a problem records it (problems.c) and goes on, so one
+ * run reports everything wrong; the setting is marked bad so that later
+ * checks that depend on it stay quiet instead of reporting it twice.
+ * Helpers return false when they recorded a problem.
  */
 #ifndef SHIPPER_CONFIG_CONFIG_INT_H
 #define SHIPPER_CONFIG_CONFIG_INT_H
@@ -22,13 +26,19 @@
 #define PROG		"cellcdc-shipper"
 #define MASK		"********"
 
+/* Sort positions of problems: file lines, then -X arguments, then the rest. */
+#define ORDER_ARGS		1000000000
+#define ORDER_LAST		2000000000
+
 /* One key as given, with where it was given. */
 typedef struct Setting
 {
 	char	   *key;
 	char	   *value;
 	char	   *origin;			/* "file:line", or NULL for -X */
+	int			order;			/* line in the file, or ORDER_ARGS + -X index */
 	bool		from_file;		/* value holds a ${file:...}'s contents */
+	bool		bad;			/* a problem was recorded: checks skip it */
 } Setting;
 
 typedef struct Settings
@@ -37,6 +47,23 @@ typedef struct Settings
 	int			n;
 	int			cap;
 } Settings;
+
+/* One problem line, and where it sorts. */
+typedef struct Problem
+{
+	int			order;
+	char	   *line;
+} Problem;
+
+/* The state of one config_load(). */
+typedef struct Load
+{
+	Settings	set;			/* the file, then -X keys the file lacks */
+	Setting    *defaults;		/* per known key, handed out by key_get() */
+	Problem    *problems;
+	int			nproblems;
+	int			cap;
+} Load;
 
 /* A key the shipper knows, its default (NULL: none) and a word on it. */
 typedef struct KeyDef
@@ -52,41 +79,44 @@ extern const int nknown_keys;
 
 /* properties.c: the file, -X and ${...} */
 extern Setting *settings_find(Settings *set, const char *key);
-extern void settings_add(Settings *set, char *key, char *value, char *origin);
-extern int	properties_read(const char *path, Settings *set);
-extern int	properties_override(Settings *xs, const char *arg);
-extern int	properties_expand(Setting *s);
+extern Setting *settings_add(Settings *set, char *key, char *value, char *origin, int order);
+extern bool properties_read(Load *ld, const char *path);
+extern bool properties_override(Load *ld, Settings *xs, const char *arg, int order);
+extern bool properties_expand(Load *ld, Setting *s);
 extern bool properties_blank(char c);
 
-/* keys.c: names and typed values */
+/* keys.c: names and typed values; getters are quiet for a bad setting */
 extern const KeyDef *key_def(const char *key);
-extern int	key_unknown(const Setting *s);
-extern Setting *key_get(Settings *set, const char *key);
-extern int	key_bool(Settings *set, const char *key, bool *out);
-extern int	key_int(Settings *set, const char *key, int min, int max, int *out);
-extern int	key_enum(Settings *set, const char *key, const char *const *names, int *out);
-extern const char *key_str(Settings *set, const char *key);
-extern int	key_topic_part(const Setting *s, size_t maxlen);
+extern void key_unknown(Load *ld, Setting *s);
+extern Setting *key_get(Load *ld, const char *key);
+extern bool key_bool(Load *ld, const char *key, bool *out);
+extern bool key_int(Load *ld, const char *key, int min, int max, const char *what, int *out);
+extern bool key_enum(Load *ld, const char *key, const char *const *names, int *out);
+extern const char *key_str(Load *ld, const char *key);
+extern bool key_topic_part(Load *ld, Setting *s, size_t maxlen);
 extern bool str_eqi(const char *a, const char *b);
 extern bool str_contains_i(const char *hay, const char *needle);
 
-/* problems.c: one line per problem, secrets never shown */
-extern int	print_problem(const char *origin, const char *key, const char *fmt,...)
+/* problems.c: recorded as found, printed in file order */
+extern bool problem(Load *ld, Setting *s, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
+extern bool problem_at(Load *ld, int order, const char *origin, const char *key,
+					   const char *fmt,...)
+			__attribute__((format(printf, 5, 6)));
+extern int	problems_print(Load *ld);
 extern bool setting_hidden(const Setting *s);
 extern const char *setting_shown(const Setting *s);
 
-/* print_problem() for a setting: its origin and key. */
-#define PROBLEM(s, ...) print_problem((s)->origin, (s)->key, __VA_ARGS__)
+/* debezium.c: what the messages look like */
+extern void debezium_build(Load *ld, Config *cfg);
 
 /* filters.c: the decoder's START_REPLICATION options */
-extern void filters_add_option(Buf *opts, const char *option, const char *value);
-extern int	filters_translate(Buf *opts, const Setting *s, const char *option, int nparts);
+extern void filters_build(Load *ld, Config *cfg);
 
 /* conninfo.c */
-extern int	conninfo_build(Config *cfg, Settings *set, char **masked_given, char **masked);
+extern void conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked);
 
 /* kafka.c */
-extern int	kafka_build(Config *cfg, Settings *set);
+extern void kafka_build(Load *ld, Config *cfg);
 
 #endif							/* SHIPPER_CONFIG_CONFIG_INT_H */

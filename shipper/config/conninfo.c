@@ -84,12 +84,46 @@ set_option(PQconninfoOption *opts, const char *keyword, const char *value)
 }
 
 /*
+ * Parse database.conninfo; a problem when libpq refuses it (then the
+ * database.* keys are still checked, against an empty conninfo).
+ */
+static PQconninfoOption *
+parse_given(Load *ld, Setting *ci)
+{
+	char	   *err = NULL;
+	PQconninfoOption *opts = NULL;
+
+	if (ci != NULL && !ci->bad)
+		opts = PQconninfoParse(ci->value, &err);
+	if (opts == NULL && ci != NULL && !ci->bad)
+	{
+		char	   *nl;
+
+		if (err == NULL)
+			out_of_memory();
+		if ((nl = strchr(err, '\n')) != NULL)
+			*nl = '\0';
+		if (has_password(ci->value))
+			problem(ld, ci, "not a valid libpq connection string or URI (details withheld: it holds a password); check its syntax, or give the password as database.password");
+		else
+			problem(ld, ci, "not a valid libpq connection string or URI: %s; see libpq's \"Connection Strings\"", err);
+	}
+	if (err)
+		PQfreemem(err);
+	if (opts == NULL)
+		opts = PQconninfoParse("", NULL);
+	if (opts == NULL)
+		out_of_memory();
+	return opts;
+}
+
+/*
  * Build cfg->conninfo from database.conninfo with the database.* keys folded
  * in, and cfg->dbname.  masked_given gets database.conninfo and masked the
  * result, both with the password hidden.
  */
-int
-conninfo_build(Config *cfg, Settings *set, char **masked_given, char **masked)
+void
+conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked)
 {
 	static const char *const folds[][2] = {
 		{"database.hostname", "host"},
@@ -98,47 +132,27 @@ conninfo_build(Config *cfg, Settings *set, char **masked_given, char **masked)
 		{"database.password", "password"},
 		{"database.dbname", "dbname"},
 	};
-	Setting    *ci = settings_find(set, "database.conninfo");
-	char	   *err = NULL;
-	PQconninfoOption *opts;
+	PQconninfoOption *opts = parse_given(ld, settings_find(&ld->set, "database.conninfo"));
 	PQconninfoOption *o;
 	size_t		i;
 
-	opts = PQconninfoParse(ci ? ci->value : "", &err);
-	if (opts == NULL)
-	{
-		char	   *nl;
-
-		if (err == NULL)
-			return PROBLEM(ci, "cannot be parsed (out of memory)");
-		if ((nl = strchr(err, '\n')) != NULL)
-			*nl = '\0';
-		if (has_password(ci->value))
-			return PROBLEM(ci, "not a valid libpq connection string or URI (details withheld: it holds a password); check its syntax, or give the password as database.password");
-		return PROBLEM(ci, "not a valid libpq connection string or URI: %s; see libpq's \"Connection Strings\"", err);
-	}
 	*masked_given = render(opts, true);
-
 	for (i = 0; i < sizeof(folds) / sizeof(folds[0]); i++)
 	{
-		Setting    *s = settings_find(set, folds[i][0]);
+		Setting    *s = settings_find(&ld->set, folds[i][0]);
+		int			port;
 
-		if (s == NULL)
+		if (s == NULL || s->bad)
 			continue;
 		if (strcmp(folds[i][1], "port") == 0)
 		{
-			int			port;
-
-			if (key_int(set, "database.port", 1, 65535, &port) != 0)
-			{
-				PQconninfoFree(opts);
-				return 2;
-			}
+			if (!key_int(ld, "database.port", 1, 65535, "a port number", &port))
+				continue;
 		}
 		else if (s->value[0] == '\0' && strcmp(folds[i][1], "password") != 0)
 		{
-			PQconninfoFree(opts);
-			return PROBLEM(s, "is empty; give a value or remove the line");
+			problem(ld, s, "is empty; give a value or remove the line");
+			continue;
 		}
 		set_option(opts, folds[i][1], s->value);
 	}
@@ -149,5 +163,4 @@ conninfo_build(Config *cfg, Settings *set, char **masked_given, char **masked)
 		if (strcmp(o->keyword, "dbname") == 0 && o->val != NULL && o->val[0])
 			cfg->dbname = xstrdup(o->val);
 	PQconninfoFree(opts);
-	return 0;
 }

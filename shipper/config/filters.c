@@ -18,19 +18,22 @@
 #include <string.h>
 
 #include "config/config_int.h"
+#include "record.h"
 
 #define MAX_PATTERNS_PER_ENTRY	64
+#define STRINGIFY_(x)	#x
+#define STRINGIFY(x)	STRINGIFY_(x)
 
 enum
 {
 	TOK_LIT, TOK_SEP, TOK_STAR
 };
 
-/* Report a regex construct the decoder cannot express. */
-static int
-unsupported(const Setting *s, const char *entry, const char *what)
+/* Record a regex construct the decoder cannot express. */
+static bool
+unsupported(Load *ld, Setting *s, const char *entry, const char *what)
 {
-	return PROBLEM(s, "entry \"%s\" uses %s, which the database-side filter cannot express; "
+	return problem(ld, s, "entry \"%s\" uses %s, which the database-side filter cannot express; "
 				   "supported: literal names, \".\" or \"\\.\" between name parts, \".*\", a leading ^ and a trailing $ "
 				   "(write alternatives as separate comma-separated entries)", entry, what);
 }
@@ -99,21 +102,19 @@ emit_globs(Buf *out, const char *tok, const char *lit, int ntok,
 }
 
 /*
- * Translate one Debezium regex (matched against the whole dotted name) into
- * decoder glob patterns with nparts name parts (1: message prefixes, where a
- * dot is literal).
+ * Check one Debezium regex (matched against the whole dotted name) and
+ * tokenize it: tok[i] is TOK_LIT (with the character in lit[i]), TOK_SEP or
+ * TOK_STAR; nparts is the name's parts (1: message prefixes, where a dot is
+ * literal).  *missing gets how many separators the stars must stand for.
  */
-static int
-translate_entry(const Setting *s, const char *entry, int nparts, Buf *out)
+static bool
+tokenize(Load *ld, Setting *s, const char *entry, int nparts,
+		 char *tok, char *lit, int *ntokp, int *nstarsp, int *missing)
 {
 	size_t		len = strlen(entry);
-	char	   *tok = xmalloc(len + 1);
-	char	   *lit = xmalloc(len + 1);
-	int		   *absorb;
 	int			ntok = 0;
 	int			nsep = 0;
 	int			nstars = 0;
-	int			count = 0;
 	bool		part_empty = true;
 	bool		empty_part = false;
 	size_t		i;
@@ -143,11 +144,11 @@ translate_entry(const Setting *s, const char *entry, int nparts, Buf *out)
 		{
 			c = entry[++i];
 			if (c == '\0')
-				return PROBLEM(s, "entry \"%s\" ends with a lone backslash; write \\\\ for a backslash", entry);
+				return problem(ld, s, "entry \"%s\" ends with a lone backslash; write \\\\ for a backslash", entry);
 			if (isalnum((unsigned char) c))
 			{
 				snprintf(what, sizeof(what), "\"\\%c\"", c);
-				return unsupported(s, entry, what);
+				return unsupported(ld, s, entry, what);
 			}
 			if (c == '.' && nparts > 1)
 				t = TOK_SEP;
@@ -155,7 +156,7 @@ translate_entry(const Setting *s, const char *entry, int nparts, Buf *out)
 		else if (strchr("[](){}|+?*^$", c) != NULL)
 		{
 			snprintf(what, sizeof(what), "\"%c\"", c);
-			return unsupported(s, entry, what);
+			return unsupported(ld, s, entry, what);
 		}
 
 		if (t == TOK_SEP)
@@ -173,27 +174,61 @@ translate_entry(const Setting *s, const char *entry, int nparts, Buf *out)
 		lit[ntok++] = c;
 	}
 	if (part_empty || empty_part)
-		return PROBLEM(s, "entry \"%s\" has an empty name part; write %s", entry, shape[nparts]);
+		return problem(ld, s, "entry \"%s\" has an empty name part; write %s", entry, shape[nparts]);
 	if (nsep + 1 > nparts)
-		return PROBLEM(s, "entry \"%s\" has more name parts than %s; a \".\" separates name parts (names with dots cannot be matched)",
+		return problem(ld, s, "entry \"%s\" has more name parts than %s; a \".\" separates name parts (names with dots cannot be matched)",
 					   entry, shape[nparts]);
 	if (nsep + 1 < nparts && nstars == 0)
-		return PROBLEM(s, "entry \"%s\" can never match: Debezium matches the whole %s name; write %s, e.g. public\\.%s",
+		return problem(ld, s, "entry \"%s\" can never match: Debezium matches the whole %s name; write %s, e.g. public\\.%s",
 					   entry, shape[nparts], shape[nparts], entry);
+	*ntokp = ntok;
+	*nstarsp = nstars;
+	*missing = nparts - 1 - nsep;
+	return true;
+}
 
-	absorb = xmalloc((nstars + 1) * sizeof(int));
-	emit_globs(out, tok, lit, ntok, absorb, 0, nstars, nparts - 1 - nsep, &count);
-	if (count > MAX_PATTERNS_PER_ENTRY)
-		return PROBLEM(s, "entry \"%s\" has too many \".*\" to translate; name the parts, e.g. public\\..*", entry);
+/*
+ * Translate one Debezium regex into decoder glob patterns appended to out
+ * (comma-separated); false after recording why it cannot be.
+ */
+static bool
+translate_entry(Load *ld, Setting *s, const char *entry, int nparts, Buf *out)
+{
+	size_t		len = strlen(entry);
+	char	   *tok = xmalloc(len + 1);
+	char	   *lit = xmalloc(len + 1);
+	int		   *absorb = NULL;
+	int			ntok = 0;
+	int			nstars = 0;
+	int			missing = 0;
+	int			count = 0;
+	bool		ok = tokenize(ld, s, entry, nparts, tok, lit, &ntok, &nstars, &missing);
+
+	if (ok)
+	{
+		Buf			globs = {0};
+
+		absorb = xmalloc((nstars + 1) * sizeof(int));
+		emit_globs(&globs, tok, lit, ntok, absorb, 0, nstars, missing, &count);
+		if (count > MAX_PATTERNS_PER_ENTRY)
+			ok = problem(ld, s, "entry \"%s\" has too many \".*\" to translate; name the parts, e.g. public\\..*", entry);
+		else
+		{
+			if (out->len)
+				buf_putc(out, ',');
+			buf_put(out, globs.data, globs.len);
+		}
+		buf_free(&globs);
+	}
 	free(absorb);
 	free(tok);
 	free(lit);
-	return 0;
+	return ok;
 }
 
 /* Append `"option" 'literal'` to the decoder option list. */
-void
-filters_add_option(Buf *opts, const char *option, const char *value)
+static void
+add_option(Buf *opts, const char *option, const char *value)
 {
 	const char *p;
 
@@ -211,16 +246,17 @@ filters_add_option(Buf *opts, const char *option, const char *value)
 
 /*
  * Translate a comma-separated list of regexes into the decoder option; an
- * empty list adds nothing.
+ * empty list adds nothing.  Every entry is checked, each bad one a problem.
  */
-int
-filters_translate(Buf *opts, const Setting *s, const char *option, int nparts)
+static void
+translate_list(Load *ld, Buf *opts, Setting *s, const char *option, int nparts)
 {
 	Buf			globs = {0};
 	const char *p;
+	bool		ok = true;
 
-	if (s == NULL)
-		return 0;
+	if (s == NULL || s->bad)
+		return;
 	p = s->value;
 	while (*p)
 	{
@@ -241,12 +277,31 @@ filters_translate(Buf *opts, const Setting *s, const char *option, int nparts)
 		if (end == start)
 			continue;
 		entry = xstrndup(start, end - start);
-		if (translate_entry(s, entry, nparts, &globs) != 0)
-			return 2;
+		if (!translate_entry(ld, s, entry, nparts, &globs))
+			ok = false;
 		free(entry);
 	}
-	if (globs.len)
-		filters_add_option(opts, option, globs.data);
+	if (ok && globs.len)
+		add_option(opts, option, globs.data);
 	buf_free(&globs);
-	return 0;
+}
+
+/* cfg->decoder_options: "(option 'value', ...)" for START_REPLICATION. */
+void
+filters_build(Load *ld, Config *cfg)
+{
+	Setting    *inc = settings_find(&ld->set, "table.include.list");
+	Setting    *exc = settings_find(&ld->set, "table.exclude.list");
+	Buf			opts = {0};
+
+	if (key_str(ld, "table.include.list") && key_str(ld, "table.exclude.list"))
+		problem(ld, exc, "cannot be combined with table.include.list (as in Debezium); keep one of the two");
+	add_option(&opts, "format_version", STRINGIFY(CDC_FORMAT_VERSION));
+	translate_list(ld, &opts, inc, "include_tables", 2);
+	translate_list(ld, &opts, exc, "exclude_tables", 2);
+	translate_list(ld, &opts, settings_find(&ld->set, "column.exclude.list"), "exclude_columns", 3);
+	translate_list(ld, &opts, settings_find(&ld->set, "message.prefix.include.list"), "message_prefixes", 1);
+	add_option(&opts, "skip_empty_xacts", "true");
+	buf_putc(&opts, ')');
+	cfg->decoder_options = buf_take(&opts, NULL);
 }

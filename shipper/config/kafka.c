@@ -37,49 +37,50 @@ unsafe(const char *key, const char *value)
 }
 
 /* Check kafka.* against librdkafka and collect them in cfg->kafka. */
-int
-kafka_build(Config *cfg, Settings *set)
+void
+kafka_build(Load *ld, Config *cfg)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	int			i;
-	int			n = 0;
 	bool		servers = false;
+	int			i;
 
-	cfg->kafka = xmalloc((set->n + 1) * sizeof(KeyValue));
-	for (i = 0; i < set->n; i++)
+	cfg->kafka = xmalloc((ld->set.n + 1) * sizeof(KeyValue));
+	cfg->nkafka = 0;
+	for (i = 0; i < ld->set.n; i++)
 	{
-		Setting    *s = &set->v[i];
+		Setting    *s = &ld->set.v[i];
 		const char *key = s->key + 6;
 		const char *why;
 		char		errstr[512];
 
 		if (strncmp(s->key, "kafka.", 6) != 0)
 			continue;
+		if (strcmp(key, "bootstrap.servers") == 0 || strcmp(key, "metadata.broker.list") == 0)
+			servers = servers || s->bad || s->value[0] != '\0';
+		if (s->bad)
+			continue;
 		if ((why = unsafe(key, s->value)) != NULL)
 		{
-			rd_kafka_conf_destroy(conf);
-			return PROBLEM(s, "%s refused: %s", setting_shown(s), why);
+			problem(ld, s, "%s refused: %s", setting_shown(s), why);
+			continue;
 		}
 		errstr[0] = '\0';
 		if (rd_kafka_conf_set(conf, key, s->value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
 		{
-			rd_kafka_conf_destroy(conf);
 			if (setting_hidden(s) && (s->value[0] == '\0' || strstr(errstr, s->value) != NULL))
-				return PROBLEM(s, "librdkafka refuses the value (not shown); see librdkafka's CONFIGURATION.md");
-			return PROBLEM(s, "librdkafka: %s; see librdkafka's CONFIGURATION.md (kafka.<property>)",
-						   errstr[0] ? errstr : "refused");
+				problem(ld, s, "librdkafka refuses the value (not shown); see librdkafka's CONFIGURATION.md");
+			else
+				problem(ld, s, "librdkafka: %s; see librdkafka's CONFIGURATION.md (kafka.<property>)",
+						errstr[0] ? errstr : "refused");
+			continue;
 		}
-		if ((strcmp(key, "bootstrap.servers") == 0 || strcmp(key, "metadata.broker.list") == 0) &&
-			s->value[0] != '\0')
-			servers = true;
-		cfg->kafka[n].key = xstrdup(key);
-		cfg->kafka[n].value = xstrdup(s->value);
-		n++;
+		cfg->kafka[cfg->nkafka].key = xstrdup(key);
+		cfg->kafka[cfg->nkafka++].value = xstrdup(s->value);
 	}
 	rd_kafka_conf_destroy(conf);
-	cfg->nkafka = n;
-	if (cfg->sink == SINK_KAFKA && !servers)
-		return print_problem(NULL, "kafka.bootstrap.servers",
-							 "is required when sink=kafka; set it to the brokers, e.g. kafka.bootstrap.servers=broker1:9092 (or sink=stdout to try without Kafka)");
-	return 0;
+
+	/* a bad bootstrap.servers was reported already: not "required" as well */
+	if (cfg->sink == SINK_KAFKA && !servers && !key_get(ld, "sink")->bad)
+		problem_at(ld, ORDER_LAST, NULL, "kafka.bootstrap.servers",
+				   "is required when sink=kafka; set it to the brokers, e.g. kafka.bootstrap.servers=broker1:9092 (or sink=stdout to try without Kafka)");
 }

@@ -186,9 +186,9 @@ distance(const char *a, const char *b, int cap)
 	return result > cap ? cap + 1 : result;
 }
 
-/* Report an unknown key, with the closest known one if it is close. */
-int
-key_unknown(const Setting *s)
+/* Record an unknown key, with the closest known one if it is close. */
+void
+key_unknown(Load *ld, Setting *s)
 {
 	const char *best = NULL;
 	int			best_d = 3;
@@ -196,7 +196,10 @@ key_unknown(const Setting *s)
 
 	for (i = 0; i < sizeof(foreign_keys) / sizeof(foreign_keys[0]); i++)
 		if (strcmp(foreign_keys[i].name, s->key) == 0)
-			return PROBLEM(s, "not used by the shipper: %s", foreign_keys[i].hint);
+		{
+			problem(ld, s, "not used by the shipper: %s", foreign_keys[i].hint);
+			return;
+		}
 	for (i = 0; i < (size_t) nknown_keys; i++)
 	{
 		int			d = distance(s->key, known_keys[i].name, 2);
@@ -210,16 +213,19 @@ key_unknown(const Setting *s)
 	if (distance(s->key, "kafka.bootstrap.servers", 2) < best_d)
 		best = "kafka.bootstrap.servers";
 	if (best)
-		return PROBLEM(s, "unknown key; did you mean %s?", best);
-	return PROBLEM(s, "unknown key; see " PROG " --help for the keys (librdkafka settings take the prefix kafka.)");
+		problem(ld, s, "unknown key; did you mean %s?", best);
+	else
+		problem(ld, s, "unknown key; see " PROG " --help for the keys (librdkafka settings take the prefix kafka.)");
 }
 
-/* The setting for key, or a static one holding the default (NULL if none). */
+/*
+ * The setting for key, or one holding the table's default (NULL if the key
+ * has none).  A default sorts its problems after everything given.
+ */
 Setting *
-key_get(Settings *set, const char *key)
+key_get(Load *ld, const char *key)
 {
-	static Setting defaults[NKEYS];
-	Setting    *s = settings_find(set, key);
+	Setting    *s = settings_find(&ld->set, key);
 	const KeyDef *def;
 
 	if (s != NULL)
@@ -227,62 +233,71 @@ key_get(Settings *set, const char *key)
 	def = key_def(key);
 	if (def == NULL || def->def == NULL)
 		return NULL;
-	s = &defaults[def - known_keys];
-	s->key = (char *) def->name;
-	s->value = (char *) def->def;
-	s->origin = NULL;
-	s->from_file = false;
+	if (ld->defaults == NULL)
+		ld->defaults = xcalloc(NKEYS, sizeof(Setting));
+	s = &ld->defaults[def - known_keys];
+	if (s->key == NULL)
+	{
+		s->key = (char *) def->name;
+		s->value = (char *) def->def;
+		s->order = ORDER_LAST;
+	}
 	return s;
 }
 
 /* A boolean: true or false, any case. */
-int
-key_bool(Settings *set, const char *key, bool *out)
+bool
+key_bool(Load *ld, const char *key, bool *out)
 {
-	Setting    *s = key_get(set, key);
+	Setting    *s = key_get(ld, key);
 
+	if (s->bad)
+		return false;
 	if (str_eqi(s->value, "true"))
 		*out = true;
 	else if (str_eqi(s->value, "false"))
 		*out = false;
 	else
-		return PROBLEM(s, "%s is not a boolean; use true or false", setting_shown(s));
-	return 0;
+		return problem(ld, s, "%s is not a boolean; use true or false", setting_shown(s));
+	return true;
 }
 
-/* An integer in [min, max]. */
-int
-key_int(Settings *set, const char *key, int min, int max, int *out)
+/* An integer in [min, max]; what says what it counts ("a number of milliseconds"). */
+bool
+key_int(Load *ld, const char *key, int min, int max, const char *what, int *out)
 {
-	Setting    *s = key_get(set, key);
+	Setting    *s = key_get(ld, key);
 	char	   *end;
 	long		v;
 
+	if (s->bad)
+		return false;
 	errno = 0;
 	v = strtol(s->value, &end, 10);
 	if (s->value[0] == '\0' || *end != '\0' || errno != 0 || isspace((unsigned char) s->value[0]))
-		return PROBLEM(s, "%s is not an integer; write a number of milliseconds from %d to %d",
-					   setting_shown(s), min, max);
+		return problem(ld, s, "%s is not an integer; write %s from %d to %d",
+					   setting_shown(s), what, min, max);
 	if (v < min || v > max)
-		return PROBLEM(s, "%s is out of range; use %d to %d", setting_shown(s), min, max);
+		return problem(ld, s, "%s is out of range; use %d to %d", setting_shown(s), min, max);
 	*out = (int) v;
-	return 0;
+	return true;
 }
 
 /* One of a list of names (any case); *out gets its index. */
-int
-key_enum(Settings *set, const char *key, const char *const *names, int *out)
+bool
+key_enum(Load *ld, const char *key, const char *const *names, int *out)
 {
-	Setting    *s = key_get(set, key);
+	Setting    *s = key_get(ld, key);
 	Buf			list = {0};
 	int			i;
-	int			rc;
 
+	if (s->bad)
+		return false;
 	for (i = 0; names[i]; i++)
 		if (str_eqi(s->value, names[i]))
 		{
 			*out = i;
-			return 0;
+			return true;
 		}
 	for (i = 0; names[i]; i++)
 	{
@@ -290,36 +305,38 @@ key_enum(Settings *set, const char *key, const char *const *names, int *out)
 			buf_puts(&list, names[i + 1] ? ", " : " or ");
 		buf_puts(&list, names[i]);
 	}
-	rc = PROBLEM(s, "%s is not a valid value; use %s", setting_shown(s), list.data);
+	problem(ld, s, "%s is not a valid value; use %s", setting_shown(s), list.data);
 	buf_free(&list);
-	return rc;
+	return false;
 }
 
-/* The key's value, NULL when not given or empty. */
+/* The key's value, NULL when not given, empty or bad. */
 const char *
-key_str(Settings *set, const char *key)
+key_str(Load *ld, const char *key)
 {
-	Setting    *s = key_get(set, key);
+	Setting    *s = key_get(ld, key);
 
-	return s && s->value[0] ? s->value : NULL;
+	return s && !s->bad && s->value[0] ? s->value : NULL;
 }
 
 /* A name usable in a Kafka topic: [A-Za-z0-9._-], 1..maxlen characters. */
-int
-key_topic_part(const Setting *s, size_t maxlen)
+bool
+key_topic_part(Load *ld, Setting *s, size_t maxlen)
 {
 	const char *p;
 
+	if (s->bad)
+		return false;
 	if (s->value[0] == '\0')
-		return PROBLEM(s, "is empty; topic names need at least one character");
+		return problem(ld, s, "is empty; topic names need at least one character");
 	for (p = s->value; *p; p++)
 		if (!(isalnum((unsigned char) *p) || *p == '.' || *p == '_' || *p == '-'))
-			return PROBLEM(s, "%s has a character Kafka does not allow in topic names; use only letters, digits, '.', '_' and '-'",
+			return problem(ld, s, "%s has a character Kafka does not allow in topic names; use only letters, digits, '.', '_' and '-'",
 						   setting_shown(s));
 	if (strlen(s->value) > maxlen)
-		return PROBLEM(s, "%s is longer than %zu characters; Kafka topic names are at most 249",
+		return problem(ld, s, "%s is longer than %zu characters; Kafka topic names are at most 249",
 					   setting_shown(s), maxlen);
 	if (strcmp(s->value, ".") == 0 && strcmp(s->key, "topic.prefix") == 0)
-		return PROBLEM(s, "\".\" is not a topic prefix; use a name such as emp-prod-events-bos-v2");
-	return 0;
+		return problem(ld, s, "\".\" is not a topic prefix; use a name such as emp-prod-events-bos-v2");
+	return true;
 }

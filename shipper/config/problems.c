@@ -1,7 +1,13 @@
 /*
  * problems.c
- *		How a configuration problem reaches the user: one line on stderr,
+ *		How configuration problems reach the user: every problem found in
+ *		one run, each as one line on stderr,
  *		"cellcdc-shipper: [file:line: ]key: what is wrong; what to do".
+ *
+ * Checks record problems as they find them and go on, so that moving a
+ * connector's configuration takes one run per round of fixes, not one run
+ * per mistake.  The lines are printed in the order the settings were given
+ * (file lines, then -X arguments), then problems about missing keys.
  *
  * This runs before the shipper starts (and before its log is set up), so
  * these lines are the documented exception to "config never writes to
@@ -14,22 +20,16 @@
 
 #include "config/config_int.h"
 
-/*
- * Print one problem line and return 2 (the exit status of a bad
- * configuration).  origin is "file:line" or NULL, key may be NULL.
- */
-int
-print_problem(const char *origin, const char *key, const char *fmt,...)
+/* Record one problem line; origin is "file:line" or NULL, key may be NULL. */
+static void
+record(Load *ld, int order, const char *origin, const char *key,
+	   const char *fmt, va_list ap)
 {
 	char		msg[2048];
 	Buf			line = {0};
-	va_list		ap;
 	const char *p;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-
 	buf_puts(&line, PROG ": ");
 	if (origin)
 	{
@@ -53,9 +53,59 @@ print_problem(const char *origin, const char *key, const char *fmt,...)
 		else
 			buf_putc(&line, *p);
 	}
-	fprintf(stderr, "%s\n", line.data);
-	buf_free(&line);
-	return 2;
+	if (ld->nproblems == ld->cap)
+	{
+		ld->cap = ld->cap ? ld->cap * 2 : 16;
+		ld->problems = xrealloc(ld->problems, ld->cap * sizeof(Problem));
+	}
+	ld->problems[ld->nproblems].order = order;
+	ld->problems[ld->nproblems++].line = buf_take(&line, NULL);
+}
+
+/* Record a problem with setting s (which is marked bad); returns false. */
+bool
+problem(Load *ld, Setting *s, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	record(ld, s->order, s->origin, s->key, fmt, ap);
+	va_end(ap);
+	s->bad = true;
+	return false;
+}
+
+/* Record a problem that is not about one setting's value; returns false. */
+bool
+problem_at(Load *ld, int order, const char *origin, const char *key,
+		   const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	record(ld, order, origin, key, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* Print the recorded problems in order (stable: ties keep their order); how many. */
+int
+problems_print(Load *ld)
+{
+	int			i;
+
+	for (i = 1; i < ld->nproblems; i++)
+	{
+		Problem		p = ld->problems[i];
+		int			j = i;
+
+		for (; j > 0 && ld->problems[j - 1].order > p.order; j--)
+			ld->problems[j] = ld->problems[j - 1];
+		ld->problems[j] = p;
+	}
+	for (i = 0; i < ld->nproblems; i++)
+		fprintf(stderr, "%s\n", ld->problems[i].line);
+	return ld->nproblems;
 }
 
 /* Is the setting's value one that must never be shown? */

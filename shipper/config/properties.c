@@ -33,9 +33,9 @@ settings_find(Settings *set, const char *key)
 	return NULL;
 }
 
-/* Append a setting (the strings are taken over). */
-void
-settings_add(Settings *set, char *key, char *value, char *origin)
+/* Append a setting (the strings are taken over); returns it. */
+Setting *
+settings_add(Settings *set, char *key, char *value, char *origin, int order)
 {
 	Setting    *s;
 
@@ -48,7 +48,10 @@ settings_add(Settings *set, char *key, char *value, char *origin)
 	s->key = key;
 	s->value = value;
 	s->origin = origin;
+	s->order = order;
 	s->from_file = false;
+	s->bad = false;
+	return s;
 }
 
 /* Properties whitespace: space, tab, form feed. */
@@ -143,10 +146,11 @@ continues(const char *s, const char *e)
 
 /*
  * Parse one logical line (comments and blank lines already skipped) into a
- * key and a value.  Returns 0, or 2 after reporting.
+ * key and a value; false after recording a problem.
  */
-static int
-parse_line(const char *line, const char *origin, char **key, char **value)
+static bool
+parse_line(Load *ld, const char *line, const char *origin, int order,
+		   char **key, char **value)
 {
 	Buf			k = {0};
 	Buf			v = {0};
@@ -163,7 +167,10 @@ parse_line(const char *line, const char *origin, char **key, char **value)
 			if (*p == '\0')
 				break;
 			if (!unescape_one(&p, &k))
-				return print_problem(origin, NULL, "bad \\u escape in a key; write \\u and four hex digits");
+			{
+				buf_free(&k);
+				return problem_at(ld, order, origin, NULL, "bad \\u escape in a key; write \\u and four hex digits");
+			}
 		}
 		else
 			buf_putc(&k, *p++);
@@ -175,7 +182,7 @@ parse_line(const char *line, const char *origin, char **key, char **value)
 	while (properties_blank(*p))
 		p++;
 	if (k.len == 0)
-		return print_problem(origin, NULL, "a line with no key; write key=value");
+		return problem_at(ld, order, origin, NULL, "a line with no key; write key=value");
 
 	/* value: trailing blanks are dropped unless escaped ("\ ") */
 	keep = 0;
@@ -187,7 +194,12 @@ parse_line(const char *line, const char *origin, char **key, char **value)
 			if (*p == '\0')
 				break;
 			if (!unescape_one(&p, &v))
-				return print_problem(origin, k.data, "bad \\u escape; write \\u and four hex digits");
+			{
+				problem_at(ld, order, origin, k.data, "bad \\u escape; write \\u and four hex digits");
+				buf_free(&k);
+				buf_free(&v);
+				return false;
+			}
 			keep = v.len;
 		}
 		else
@@ -202,7 +214,7 @@ parse_line(const char *line, const char *origin, char **key, char **value)
 		v.data[v.len = keep] = '\0';
 	*key = buf_take(&k, NULL);
 	*value = buf_take(&v, NULL);
-	return 0;
+	return true;
 }
 
 /* Read a whole file into memory; NULL with errno set on failure. */
@@ -239,9 +251,12 @@ slurp(const char *path, size_t max, size_t *lenp)
 	return buf_take(&b, lenp);
 }
 
-/* Read the properties file into set; duplicate keys are an error. */
-int
-properties_read(const char *path, Settings *set)
+/*
+ * Read the properties file into ld->set; a key given twice is a problem.
+ * false when the file cannot be read at all (nothing else to check then).
+ */
+bool
+properties_read(Load *ld, const char *path)
 {
 	size_t		size;
 	char	   *text = slurp(path, MAX_CONFIG_FILE, &size);
@@ -249,10 +264,13 @@ properties_read(const char *path, Settings *set)
 	int			lineno = 0;
 
 	if (text == NULL)
-		return print_problem(NULL, NULL, "cannot read the configuration file \"%s\": %s; check the path given to -c",
-							 path, strerror(errno));
+		return problem_at(ld, 0, NULL, NULL, "cannot read the configuration file \"%s\": %s; check the path given to -c",
+						  path, strerror(errno));
 	if (strlen(text) != size)
-		return print_problem(NULL, NULL, "the configuration file \"%s\" contains a NUL byte; is it a text file?", path);
+	{
+		free(text);
+		return problem_at(ld, 0, NULL, NULL, "the configuration file \"%s\" contains a NUL byte; is it a text file?", path);
+	}
 
 	p = text;
 	while (*p)
@@ -299,20 +317,26 @@ properties_read(const char *path, Settings *set)
 		buf_put(&logical, s, e - s);
 
 		snprintf(origin, sizeof(origin), "%s:%d", path, first);
-		if (parse_line(logical.data, origin, &key, &value) != 0)
-			return 2;
+		if (parse_line(ld, logical.data, origin, first, &key, &value))
+		{
+			if ((prev = settings_find(&ld->set, key)) != NULL)
+			{
+				problem_at(ld, first, origin, key, "set again (first at %s); keep only one", prev->origin);
+				free(key);
+				free(value);
+			}
+			else
+				settings_add(&ld->set, key, value, xstrdup(origin), first);
+		}
 		buf_free(&logical);
-		if ((prev = settings_find(set, key)) != NULL)
-			return print_problem(origin, key, "set again (first at %s); keep only one", prev->origin);
-		settings_add(set, key, value, xstrdup(origin));
 	}
 	free(text);
-	return 0;
+	return true;
 }
 
-/* The -X argument "key=value" as a setting. */
-int
-properties_override(Settings *xs, const char *arg)
+/* The -X argument "key=value" as a setting in xs; false if malformed. */
+bool
+properties_override(Load *ld, Settings *xs, const char *arg, int order)
 {
 	const char *eq = strchr(arg, '=');
 	const char *ks = arg;
@@ -320,38 +344,38 @@ properties_override(Settings *xs, const char *arg)
 	const char *vs;
 
 	if (eq == NULL)
-		return print_problem(NULL, NULL, "-X needs key=value (the argument has no \"=\"); write -X key=value");
+		return problem_at(ld, order, NULL, NULL, "-X needs key=value (the argument has no \"=\"); write -X key=value");
 	while (isspace((unsigned char) *ks))
 		ks++;
 	ke = eq;
 	while (ke > ks && isspace((unsigned char) ke[-1]))
 		ke--;
 	if (ke == ks)
-		return print_problem(NULL, NULL, "-X needs key=value (the key is empty); write -X key=value");
+		return problem_at(ld, order, NULL, NULL, "-X needs key=value (the key is empty); write -X key=value");
 	vs = eq + 1;
 	while (properties_blank(*vs))
 		vs++;
-	settings_add(xs, xstrndup(ks, ke - ks), xstrdup(vs), NULL);
-	return 0;
+	settings_add(xs, xstrndup(ks, ke - ks), xstrdup(vs), NULL, order);
+	return true;
 }
 
-/* Append the contents of ${file:path} to out; 0, or 2 after reporting. */
-static int
-expand_file(Setting *s, const char *path, Buf *out)
+/* Append the contents of ${file:path} to out. */
+static bool
+expand_file(Load *ld, Setting *s, const char *path, Buf *out)
 {
 	size_t		len;
 	char	   *data;
 
 	if (*path == '\0')
-		return PROBLEM(s, "${file:} names no file; write ${file:/path/to/file}");
+		return problem(ld, s, "${file:} names no file; write ${file:/path/to/file}");
 	data = slurp(path, MAX_INCLUDED_FILE, &len);
 	if (data == NULL)
-		return PROBLEM(s, "cannot read ${file:%s}: %s; make the file readable by the shipper",
+		return problem(ld, s, "cannot read ${file:%s}: %s; make the file readable by the shipper",
 					   path, errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
 	if (strlen(data) != len)
 	{
 		free(data);
-		return PROBLEM(s, "${file:%s} contains a NUL byte; it must be text", path);
+		return problem(ld, s, "${file:%s} contains a NUL byte; it must be text", path);
 	}
 	if (len > 0 && data[len - 1] == '\n')
 	{
@@ -362,12 +386,12 @@ expand_file(Setting *s, const char *path, Buf *out)
 	buf_puts(out, data);
 	free(data);
 	s->from_file = true;
-	return 0;
+	return true;
 }
 
-/* Append the environment variable name's value to out; 0, or 2 after reporting. */
-static int
-expand_env(Setting *s, const char *name, Buf *out)
+/* Append the environment variable name's value to out. */
+static bool
+expand_env(Load *ld, Setting *s, const char *name, Buf *out)
 {
 	const char *q;
 	const char *env;
@@ -376,28 +400,28 @@ expand_env(Setting *s, const char *name, Buf *out)
 		if (!(isalnum((unsigned char) *q) || *q == '_'))
 			break;
 	if (*name == '\0' || *q != '\0' || isdigit((unsigned char) *name))
-		return PROBLEM(s, "\"${%s}\" is not an environment variable name or file:/path; write ${NAME} or ${file:/path}, or $${ for a literal ${",
+		return problem(ld, s, "\"${%s}\" is not an environment variable name or file:/path; write ${NAME} or ${file:/path}, or $${ for a literal ${",
 					   name);
 	env = getenv(name);
 	if (env == NULL)
-		return PROBLEM(s, "environment variable %s is not set; export it, or write $${ for a literal ${",
+		return problem(ld, s, "environment variable %s is not set; export it, or write $${ for a literal ${",
 					   name);
 	buf_puts(out, env);
-	return 0;
+	return true;
 }
 
 /*
  * Expand ${VAR} from the environment and ${file:/path} into the file's
  * contents (one trailing newline dropped).  $${ is a literal ${.
  */
-int
-properties_expand(Setting *s)
+bool
+properties_expand(Load *ld, Setting *s)
 {
 	Buf			out = {0};
 	const char *p = s->value;
 
 	if (strchr(p, '$') == NULL)
-		return 0;
+		return true;
 	while (*p)
 	{
 		if (p[0] == '$' && p[1] == '$' && p[2] == '{')
@@ -409,23 +433,23 @@ properties_expand(Setting *s)
 		{
 			const char *close = strchr(p + 2, '}');
 			char	   *inner;
-			int			rc;
+			bool		ok;
 
 			if (close == NULL)
 			{
 				buf_free(&out);
-				return PROBLEM(s, "\"${\" without a closing \"}\"; write ${NAME} or ${file:/path}, or $${ for a literal ${");
+				return problem(ld, s, "\"${\" without a closing \"}\"; write ${NAME} or ${file:/path}, or $${ for a literal ${");
 			}
 			inner = xstrndup(p + 2, close - p - 2);
 			if (strncmp(inner, "file:", 5) == 0)
-				rc = expand_file(s, inner + 5, &out);
+				ok = expand_file(ld, s, inner + 5, &out);
 			else
-				rc = expand_env(s, inner, &out);
+				ok = expand_env(ld, s, inner, &out);
 			free(inner);
-			if (rc != 0)
+			if (!ok)
 			{
 				buf_free(&out);
-				return rc;
+				return false;
 			}
 			p = close + 1;
 		}
@@ -434,5 +458,5 @@ properties_expand(Setting *s)
 	}
 	free(s->value);
 	s->value = buf_take(&out, NULL);
-	return 0;
+	return true;
 }
