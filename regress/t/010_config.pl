@@ -253,7 +253,51 @@ refused([ @base, '-X', 'database.port=${file:' . $pwfile . '}' ], qr/database\.p
 	'a value from a file is not shown');
 ($rc, $out, $err) = shipper([ @base, '-X', 'database.port=${file:' . $pwfile . '}' ]);
 push @outputs, $out . $err;
-for my $secret ('PlainSecret-0815', 'UriSecret-1234', 'FileSecret-4711', 'Env-2222')
+
+# every secret libpq knows (sslpassword too), in database.conninfo and the final conninfo
+$out = accepted([ @base, '-X', q{database.conninfo=host=db.example.com sslpassword=SslSecret-5150 sslmode=require},
+		'-X', 'database.password=PlainSecret-0815' ], 'sslpassword in the conninfo');
+like($out, qr/^database\.conninfo=.*sslpassword='\*{8}'/m, 'sslpassword masked in database.conninfo');
+like($out, qr/^# effective conninfo: .*password='\*{8}'.*sslpassword='\*{8}'/m,
+	'password and sslpassword masked in the final conninfo');
+push @outputs, $out;
+($rc, $out, $err) = shipper([ @base, '-X', q{database.conninfo=host=x sslpassword=SslSecret-5150 port} ]);
+is($rc, 2, 'an unparsable conninfo with an sslpassword: refused');
+like($err, qr/database\.conninfo: .*details withheld/, 'an unparsable conninfo with an sslpassword: details withheld');
+push @outputs, $out . $err;
+
+# every property librdkafka treats as a secret; a build may lack some (OIDC)
+for my $property ('sasl.username', 'sasl.password', 'sasl.oauthbearer.config',
+	'sasl.oauthbearer.client.secret', 'ssl.key.location', 'ssl.key.password', 'ssl.key.pem',
+	'ssl.keystore.password', 'ssl.ca.pem')
+{
+	($rc, $out, $err) = shipper([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x',
+			'-X', "kafka.$property=KafkaSecret-$property", '--print-config' ]);
+	if ($rc == 0)
+	{
+		like($out, qr/^kafka\.\Q$property\E=\*{8}$/m, "kafka.$property masked");
+	}
+	else
+	{
+		like($err, qr/^cellcdc-shipper: kafka\.\Q$property\E: librdkafka: .*not supported in this build/,
+			"kafka.$property: not in this librdkafka build");
+	}
+	unlike($out . $err, qr/KafkaSecret/, "kafka.$property never printed");
+}
+
+# a value from ${file:...} is masked whatever the key, a whole conninfo too
+my $cifile = "$dir/conninfo";
+open($fh, '>', $cifile) or die;
+print $fh "host=FileHost-77 sslpassword=SslSecret-5150\n";
+close $fh;
+$out = accepted([ @base, '-X', "unavailable.value.placeholder=\${file:$pwfile}",
+		'-X', "database.conninfo=\${file:$cifile}" ], 'values from files');
+like($out, qr/^unavailable\.value\.placeholder=\*{8}$/m, 'a value from a file is masked, whatever the key');
+like($out, qr/^database\.conninfo=\*{8}$/m, 'a conninfo from a file is masked as a whole');
+like($out, qr/^# effective conninfo: .*sslpassword='\*{8}'/m, 'its sslpassword masked in the final conninfo');
+push @outputs, $out;
+
+for my $secret ('PlainSecret-0815', 'UriSecret-1234', 'FileSecret-4711', 'Env-2222', 'SslSecret-5150')
 {
 	unlike(join('', @outputs), qr/\Q$secret\E/, "secret $secret never printed");
 }

@@ -118,5 +118,6 @@ extern void conninfo_build(Load *ld, Config *cfg, char **masked_given, char **ma
 
 /* kafka.c */
 extern void kafka_build(Load *ld, Config *cfg);
+extern bool kafka_secret(const char *property);
 
 #endif							/* SHIPPER_CONFIG_CONFIG_INT_H */

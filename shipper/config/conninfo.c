@@ -5,8 +5,10 @@
  *
  * libpq parses the string (keyword form or URI), so whatever libpq accepts
  * is accepted and its message explains what it refuses; the result is
- * rendered back as one keyword string.  The password never appears in a
- * problem line or in --print-config.
+ * rendered back as one keyword string.  Every option libpq itself marks as
+ * a secret (PQconninfoOption.dispchar "*": password, sslpassword, and any a
+ * later libpq adds) is masked wherever a conninfo is shown, and never
+ * appears in a problem line.
  */
 #include <string.h>
 
@@ -14,14 +16,22 @@
 
 #include "config/config_int.h"
 
-/* Might this (unparsable) conninfo string hold a password? */
+/* Might this (unparsable) conninfo string hold a secret? */
 static bool
-has_password(const char *ci)
+has_secret(const char *ci)
 {
+	PQconninfoOption *known = PQconninfoParse("", NULL);
+	const PQconninfoOption *o;
 	const char *at;
 	const char *colon;
+	bool		found = false;
 
-	if (str_contains_i(ci, "password"))
+	if (known == NULL)
+		out_of_memory();
+	for (o = known; o->keyword && !found; o++)
+		found = o->dispchar[0] == '*' && str_contains_i(ci, o->keyword);
+	PQconninfoFree(known);
+	if (found)
 		return true;
 	if (strncmp(ci, "postgresql://", 13) == 0 || strncmp(ci, "postgres://", 11) == 0)
 	{
@@ -34,9 +44,9 @@ has_password(const char *ci)
 	return false;
 }
 
-/* Append keyword='value' with libpq's quoting; password may be masked. */
+/* Append keyword='value' with libpq's quoting. */
 static void
-put_option(Buf *b, const char *keyword, const char *value, bool mask)
+put_option(Buf *b, const char *keyword, const char *value)
 {
 	const char *p;
 
@@ -44,8 +54,6 @@ put_option(Buf *b, const char *keyword, const char *value, bool mask)
 		buf_putc(b, ' ');
 	buf_puts(b, keyword);
 	buf_puts(b, "='");
-	if (mask && strcmp(keyword, "password") == 0)
-		value = MASK;
 	for (p = value; *p; p++)
 	{
 		if (*p == '\'' || *p == '\\')
@@ -55,7 +63,7 @@ put_option(Buf *b, const char *keyword, const char *value, bool mask)
 	buf_putc(b, '\'');
 }
 
-/* Render parsed options as a keyword string. */
+/* Render parsed options as a keyword string; mask: libpq's secrets as MASK. */
 static char *
 render(const PQconninfoOption *opts, bool mask)
 {
@@ -64,7 +72,7 @@ render(const PQconninfoOption *opts, bool mask)
 
 	for (o = opts; o->keyword; o++)
 		if (o->val != NULL)
-			put_option(&b, o->keyword, o->val, mask);
+			put_option(&b, o->keyword, mask && o->dispchar[0] == '*' ? MASK : o->val);
 	return buf_take(&b, NULL);
 }
 
@@ -103,8 +111,9 @@ parse_given(Load *ld, Setting *ci)
 			out_of_memory();
 		if ((nl = strchr(err, '\n')) != NULL)
 			*nl = '\0';
-		if (has_password(ci->value))
-			problem(ld, ci, "not a valid libpq connection string or URI (details withheld: it holds a password); check its syntax, or give the password as database.password");
+		if (ci->from_file || has_secret(ci->value))
+			problem(ld, ci, "not a valid libpq connection string or URI (details withheld: it %s); check its syntax, or give the password as database.password",
+					ci->from_file ? "comes from ${file:...}" : "holds a password");
 		else
 			problem(ld, ci, "not a valid libpq connection string or URI: %s; see libpq's \"Connection Strings\"", err);
 	}
@@ -120,7 +129,7 @@ parse_given(Load *ld, Setting *ci)
 /*
  * Build cfg->conninfo from database.conninfo with the database.* keys folded
  * in, and cfg->dbname.  masked_given gets database.conninfo and masked the
- * result, both with the password hidden.
+ * result, both with libpq's secrets masked.
  */
 void
 conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked)

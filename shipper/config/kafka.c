@@ -6,13 +6,47 @@
  * Each kafka.<property> is set on a throw-away rd_kafka_conf_t, so a wrong
  * name or value is refused with librdkafka's own message before anything
  * connects.  Settings that would lose or duplicate changes are refused
- * first, whatever librdkafka would think of them.
+ * first, whatever librdkafka would think of them.  The properties that
+ * librdkafka treats as secrets are secrets here too: never printed.
  */
 #include <string.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "config/config_int.h"
+
+/*
+ * librdkafka's secrets: the properties librdkafka itself flags as sensitive
+ * and redacts when it logs its configuration (the flag is internal, so the
+ * list is kept here; it holds every one flagged from librdkafka 2.0 on).
+ */
+static const char *const secrets[] = {
+	"sasl.username",
+	"sasl.password",
+	"sasl.oauthbearer.config",
+	"sasl.oauthbearer.client.secret",
+	"sasl.oauthbearer.assertion.private.key.file",
+	"sasl.oauthbearer.assertion.private.key.passphrase",
+	"sasl.oauthbearer.assertion.private.key.pem",
+	"ssl.key.location",
+	"ssl.key.password",
+	"ssl.key.pem",
+	"ssl_key",
+	"ssl.keystore.password",
+	"ssl.ca.pem",
+};
+
+/* Is this librdkafka property (without kafka.) a secret? */
+bool
+kafka_secret(const char *property)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (strcmp(property, secrets[i]) == 0)
+			return true;
+	return false;
+}
 
 /* Settings that would let a change be lost; NULL when the setting is fine. */
 static const char *

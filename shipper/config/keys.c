@@ -112,10 +112,11 @@ str_contains_i(const char *hay, const char *needle)
 }
 
 /*
- * Keys whose values are secrets: anything naming a password, secret, token,
+ * Keys whose values are secrets: kafka.<property> for every property
+ * librdkafka treats as a secret; anything naming a password, secret, token,
  * credential or private key, SASL JAAS / OAUTHBEARER configs, SSL key
- * material (ssl.key.*, ssl.keystore.*), and database.conninfo, which may
- * hold a password.
+ * material (ssl.key.*, ssl.keystore.*); and database.conninfo, which may
+ * hold a password (--print-config shows it with libpq's secrets masked).
  */
 bool
 config_is_secret(const char *key)
@@ -129,6 +130,8 @@ config_is_secret(const char *key)
 
 	if (key == NULL)
 		return false;
+	if (strncmp(key, "kafka.", 6) == 0 && kafka_secret(key + 6))
+		return true;
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (str_contains_i(key, words[i]))
 			return true;

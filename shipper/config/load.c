@@ -273,11 +273,13 @@ print_config(Load *ld, const Config *cfg, const char *masked_given, const char *
 	for (i = 0; i < nknown_keys; i++)
 	{
 		const char *key = known_keys[i].name;
+		Setting    *s = key_get(ld, key);
 
-		if (strcmp(key, "database.conninfo") == 0 && settings_find(&ld->set, key) != NULL)
+		/* the conninfo with libpq's secrets masked, unless all of it is one */
+		if (s && !s->from_file && strcmp(key, "database.conninfo") == 0)
 			printf("%s=%s\n", key, masked_given);
 		else
-			print_setting(key, key_get(ld, key));
+			print_setting(key, s);
 	}
 	for (i = 0; i < ld->set.n; i++)
 		if (strncmp(ld->set.v[i].key, "kafka.", 6) == 0)
