@@ -205,6 +205,51 @@ like($lines[3], qr/^cellcdc-shipper: \S+:6: table\.include\.list: entry "public\
 like($lines[4], qr/^cellcdc-shipper: slot\.name: "My-Slot" is not a valid replication slot name/,
 	'several problems: -X after the file');
 
+# failures, logging, start-up, the offsets topic, --new-slot
+$out = accepted([ @base ], 'defaults');
+like($out, qr/^errors\.max\.retries=10\nerrors\.tolerance=none\n# errors\.deadletterqueue\.topic\.name is not set\nlog\.format=text\nlog\.progress\.interval\.ms=60000$/m,
+	'errors.* and log.* defaults');
+like($out, qr/^startup\.timeout\.ms=60000\noffset\.storage\.topic=cellcdc-offsets$/m,
+	'startup.timeout.ms and offset.storage.topic defaults');
+$out = accepted([ @base, '-X', 'errors.tolerance=all', '-X', 'errors.deadletterqueue.topic.name=emp-devel-dlq',
+		'-X', 'errors.max.retries=-1', '-X', 'log.format=JSON', '-X', 'log.progress.interval.ms=0',
+		'-X', 'offset.storage.topic=emp-devel.cellcdc_offsets', '-X', 'startup.timeout.ms=1000' ],
+	'errors, logging and start-up keys');
+like($out, qr/^errors\.deadletterqueue\.topic\.name=emp-devel-dlq$/m, 'the dead-letter topic');
+refused([ @base, '-X', 'errors.max.retries=-2' ], qr/errors\.max\.retries: "-2" is out of range; use -1 to 1000000/,
+	'errors.max.retries below -1');
+refused([ @base, '-X', 'errors.max.retries=often' ], qr/errors\.max\.retries: "often" is not an integer/,
+	'errors.max.retries not a number');
+refused([ @base, '-X', 'errors.tolerance=some' ], qr/errors\.tolerance: "some" is not a valid value; use none or all/,
+	'bad errors.tolerance');
+refused([ @base, '-X', 'errors.tolerance=all' ],
+	qr/errors\.tolerance: all needs errors\.deadletterqueue\.topic\.name/, 'errors.tolerance=all without a topic');
+refused([ @base, '-X', 'errors.tolerance=all', '-X', 'errors.deadletterqueue.topic.name=dead letters' ],
+	qr/errors\.deadletterqueue\.topic\.name: "dead letters" has a character Kafka does not allow/,
+	'a dead-letter topic Kafka refuses (and no second line for errors.tolerance)');
+refused([ @base, '-X', 'errors.deadletterqueue.topic.name=cellcdc-offsets' ],
+	qr/errors\.deadletterqueue\.topic\.name: is offset\.storage\.topic too/, 'the dead-letter topic is the offsets topic');
+refused([ @base, '-X', 'errors.deadletterqueue.topic.name=' . ('d' x 250) ],
+	qr/errors\.deadletterqueue\.topic\.name: .* is longer than 249 characters/, 'a dead-letter topic too long');
+refused([ @base, '-X', 'log.format=xml' ], qr/log\.format: "xml" is not a valid value; use text or json/, 'bad log.format');
+refused([ @base, '-X', 'log.progress.interval.ms=500' ], qr/log\.progress\.interval\.ms: 500 is below 1000; use 0/,
+	'log.progress.interval.ms too short');
+refused([ @base, '-X', 'log.progress.interval.ms=86400001' ], qr/log\.progress\.interval\.ms: "86400001" is out of range/,
+	'log.progress.interval.ms too long');
+refused([ @base, '-X', 'offset.storage.topic=..' ], qr/offset\.storage\.topic: "\.\." is not a topic name Kafka allows/,
+	'offset.storage.topic ..');
+refused([ @base, '-X', 'offset.storage.topic=' ], qr/offset\.storage\.topic: is empty/, 'offset.storage.topic empty');
+refused([ @base, '-X', 'startup.timeout.ms=999' ], qr/startup\.timeout\.ms: "999" is out of range; use 1000 to 3600000/,
+	'startup.timeout.ms too short');
+like(accepted([ '-c', $file, '--new-slot' ], '--new-slot with -c'), qr/^# --new-slot: /m, '--new-slot shown');
+unlike(accepted([ '-c', $file ], 'no --new-slot'), qr/new-slot/, 'no --new-slot, none shown');
+
+# application_name: the user's wins, else the shipper names itself
+like(accepted([ @base ], 'no application_name'),
+	qr/^# effective conninfo: .*fallback_application_name='cellcdc-shipper'/m, 'the shipper names itself as a fallback');
+$out = accepted([ @base, '-X', 'database.conninfo=application_name=cdc-bos dbname=bos' ], 'an application_name');
+like($out, qr/^# effective conninfo: .*application_name='cdc-bos'/m, 'the application_name given is kept');
+
 # kafka.*
 $out = accepted([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=127.0.0.1:9092',
 		'-X', 'kafka.compression.type=zstd', '-X', 'kafka.acks=all' ], 'librdkafka settings');

@@ -85,11 +85,29 @@ typedef struct Config
 	KeyValue   *kafka;			/* kafka.* with the prefix removed */
 	int			nkafka;
 
+	char	   *offset_topic;	/* offset.storage.topic: the slots this
+								 * shipper created and streamed */
+
 	/* timing */
 	int			status_interval_ms; /* standby status updates */
 	int			backoff_initial_ms; /* first reconnect delay */
 	int			backoff_max_ms; /* reconnect delay cap */
 	int			shutdown_timeout_ms;	/* flush bound at SIGTERM */
+	int			startup_timeout_ms; /* a first start's wait for Kafka */
+
+	/* failures */
+	int			errors_max_retries; /* same failure, same position; -1: no
+									 * limit; then exit 5 */
+	bool		errors_tolerate;	/* errors.tolerance=all: to the DLQ */
+	char	   *dlq_topic;		/* errors.deadletterqueue.topic.name; NULL:
+								 * unset */
+
+	/* logging */
+	bool		log_json;		/* log.format=json */
+	int			progress_interval_ms;	/* log.progress.interval.ms; 0: off */
+
+	/* command line */
+	bool		new_slot;		/* --new-slot: create the slot afresh */
 } Config;
 
 /*

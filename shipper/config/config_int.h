@@ -94,6 +94,7 @@ extern bool key_int(Load *ld, const char *key, int min, int max, const char *wha
 extern bool key_enum(Load *ld, const char *key, const char *const *names, int *out);
 extern const char *key_str(Load *ld, const char *key);
 extern bool key_topic_part(Load *ld, Setting *s, size_t maxlen);
+extern bool key_topic(Load *ld, Setting *s);
 extern bool str_eqi(const char *a, const char *b);
 extern bool str_contains_i(const char *hay, const char *needle);
 

@@ -76,6 +76,18 @@ render(const PQconninfoOption *opts, bool mask)
 	return buf_take(&b, NULL);
 }
 
+/* The value of one option of a parsed conninfo, NULL when unset. */
+static const char *
+get_option(const PQconninfoOption *opts, const char *keyword)
+{
+	const PQconninfoOption *o;
+
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+			return o->val;
+	return NULL;
+}
+
 /* Set one option of a parsed conninfo. */
 static void
 set_option(PQconninfoOption *opts, const char *keyword, const char *value)
@@ -128,7 +140,9 @@ parse_given(Load *ld, Setting *ci)
 
 /*
  * Build cfg->conninfo from database.conninfo with the database.* keys folded
- * in, and cfg->dbname.  masked_given gets database.conninfo and masked the
+ * in, and cfg->dbname.  The shipper names itself as libpq's
+ * fallback_application_name, so an application_name in database.conninfo
+ * (or PGAPPNAME) wins.  masked_given gets database.conninfo and masked the
  * result, both with libpq's secrets masked.
  */
 void
@@ -142,7 +156,7 @@ conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked)
 		{"database.dbname", "dbname"},
 	};
 	PQconninfoOption *opts = parse_given(ld, settings_find(&ld->set, "database.conninfo"));
-	PQconninfoOption *o;
+	const char *dbname;
 	size_t		i;
 
 	*masked_given = render(opts, true);
@@ -165,11 +179,11 @@ conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked)
 		}
 		set_option(opts, folds[i][1], s->value);
 	}
+	if (get_option(opts, "fallback_application_name") == NULL)
+		set_option(opts, "fallback_application_name", PROG);
 	cfg->conninfo = render(opts, false);
 	*masked = render(opts, true);
-	cfg->dbname = NULL;
-	for (o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "dbname") == 0 && o->val != NULL && o->val[0])
-			cfg->dbname = xstrdup(o->val);
+	dbname = get_option(opts, "dbname");
+	cfg->dbname = dbname && dbname[0] ? xstrdup(dbname) : NULL;
 	PQconninfoFree(opts);
 }

@@ -47,6 +47,13 @@ const KeyDef known_keys[] = {
 	{"database.reconnect.backoff.ms", "500", "first reconnect delay"},
 	{"database.reconnect.backoff.max.ms", "30000", "reconnect delay cap"},
 	{"shutdown.timeout.ms", "30000", "flush bound at SIGTERM"},
+	{"startup.timeout.ms", "60000", "first start: wait for Kafka's metadata"},
+	{"offset.storage.topic", "cellcdc-offsets", "topic recording the slots streamed"},
+	{"errors.max.retries", "10", "same failure in a row before exit 5 (-1: no limit)"},
+	{"errors.tolerance", "none", "none | all (all: unrenderable changes to the DLQ)"},
+	{"errors.deadletterqueue.topic.name", NULL, "dead-letter topic (errors.tolerance=all)"},
+	{"log.format", "text", "text | json"},
+	{"log.progress.interval.ms", "60000", "progress line interval (0: off)"},
 };
 
 #define NKEYS ((int) (sizeof(known_keys) / sizeof(known_keys[0])))
@@ -341,5 +348,17 @@ key_topic_part(Load *ld, Setting *s, size_t maxlen)
 					   setting_shown(s), maxlen);
 	if (strcmp(s->value, ".") == 0 && strcmp(s->key, "topic.prefix") == 0)
 		return problem(ld, s, "\".\" is not a topic prefix; use a name such as emp-prod-events-bos-v2");
+	return true;
+}
+
+/* A whole Kafka topic name: [A-Za-z0-9._-], 1..249 characters, not . or .. */
+bool
+key_topic(Load *ld, Setting *s)
+{
+	if (!key_topic_part(ld, s, 249))
+		return false;
+	if (strcmp(s->value, ".") == 0 || strcmp(s->value, "..") == 0)
+		return problem(ld, s, "\"%s\" is not a topic name Kafka allows; use a name such as cellcdc-offsets",
+					   s->value);
 	return true;
 }

@@ -82,6 +82,8 @@ usage(void)
 		   "  -c FILE          properties file (key=value lines)\n"
 		   "  -X key=value     set a key, overriding the file (repeatable)\n"
 		   "  --print-config   print the effective configuration and exit\n"
+		   "  --new-slot       create the slot afresh although this shipper streamed it\n"
+		   "                   before (after the slot was dropped or invalidated)\n"
 		   "  --version        print the version and exit\n"
 		   "  --help           print this help and exit\n\n");
 	printf("Keys [default]:\n");
@@ -110,11 +112,12 @@ bad_argument(Load *ld, int order, const char *arg, const char *what)
 }
 
 /*
- * Read argv: -c into *file, -X into xs, problems into ld.  --help and
- * --version answer at once, whatever else is given.
+ * Read argv: -c into *file, -X into xs, --new-slot into cfg, problems into
+ * ld.  --help and --version answer at once, whatever else is given.
  */
 static Request
-read_arguments(Load *ld, int argc, char **argv, const char **file, Settings *xs)
+read_arguments(Load *ld, int argc, char **argv, const char **file, Settings *xs,
+			   Config *cfg)
 {
 	Request		req = REQ_RUN;
 	int			i;
@@ -130,6 +133,8 @@ read_arguments(Load *ld, int argc, char **argv, const char **file, Settings *xs)
 			return REQ_VERSION;
 		else if (strcmp(a, "--print-config") == 0)
 			req = REQ_PRINT;
+		else if (strcmp(a, "--new-slot") == 0)
+			cfg->new_slot = true;
 		else if (strncmp(a, "-c", 2) == 0 && strncmp(a, "--", 2) != 0)
 		{
 			const char *path = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
@@ -262,6 +267,55 @@ build_delivery(Load *ld, Config *cfg)
 				"%d is below database.reconnect.backoff.ms (%d); raise it or lower the other",
 				cfg->backoff_max_ms, cfg->backoff_initial_ms);
 	key_int(ld, "shutdown.timeout.ms", 1, 3600000, "a number of milliseconds", &cfg->shutdown_timeout_ms);
+	key_int(ld, "startup.timeout.ms", 1000, 3600000, "a number of milliseconds", &cfg->startup_timeout_ms);
+	if (key_topic(ld, key_get(ld, "offset.storage.topic")))
+		cfg->offset_topic = xstrdup(key_get(ld, "offset.storage.topic")->value);
+}
+
+/*
+ * errors.*: how often the same failure is retried, and whether a change
+ * that cannot be rendered or delivered stops the shipper or goes to the
+ * dead-letter topic.  Never a silent drop: all needs a topic.
+ */
+static void
+build_errors(Load *ld, Config *cfg)
+{
+	static const char *const tolerances[] = {"none", "all", NULL};
+	Setting    *tolerance = key_get(ld, "errors.tolerance");
+	Setting    *dlq = settings_find(&ld->set, "errors.deadletterqueue.topic.name");
+	int			mode;
+
+	key_int(ld, "errors.max.retries", -1, 1000000, "a number of retries (-1: no limit)",
+			&cfg->errors_max_retries);
+	if (dlq != NULL && !dlq->bad && dlq->value[0] != '\0' && key_topic(ld, dlq))
+	{
+		cfg->dlq_topic = xstrdup(dlq->value);
+		if (cfg->offset_topic && strcmp(cfg->dlq_topic, cfg->offset_topic) == 0)
+			problem(ld, dlq, "is offset.storage.topic too; give the dead-letter queue a topic of its own");
+	}
+	if (key_enum(ld, "errors.tolerance", tolerances, &mode))
+	{
+		cfg->errors_tolerate = mode == 1;
+		if (cfg->errors_tolerate && cfg->dlq_topic == NULL && (dlq == NULL || !dlq->bad))
+			problem(ld, tolerance, "all needs errors.deadletterqueue.topic.name, the topic where changes that cannot be rendered or delivered go (nothing is dropped silently); set it, e.g. errors.deadletterqueue.topic.name=cellcdc-dlq, or use errors.tolerance=none");
+	}
+}
+
+/* log.format, log.progress.interval.ms. */
+static void
+build_logging(Load *ld, Config *cfg)
+{
+	static const char *const formats[] = {"text", "json", NULL};
+	int			mode;
+
+	if (key_enum(ld, "log.format", formats, &mode))
+		cfg->log_json = mode == 1;
+	if (key_int(ld, "log.progress.interval.ms", 0, 86400000, "a number of milliseconds (0: off)",
+				&cfg->progress_interval_ms) &&
+		cfg->progress_interval_ms > 0 && cfg->progress_interval_ms < 1000)
+		problem(ld, key_get(ld, "log.progress.interval.ms"),
+				"%d is below 1000; use 0 (no progress lines) or 1000 to 86400000",
+				cfg->progress_interval_ms);
 }
 
 /* --print-config: every key (secrets masked), then the results as comments. */
@@ -284,8 +338,10 @@ print_config(Load *ld, const Config *cfg, const char *masked_given, const char *
 	for (i = 0; i < ld->set.n; i++)
 		if (strncmp(ld->set.v[i].key, "kafka.", 6) == 0)
 			print_setting(ld->set.v[i].key, &ld->set.v[i]);
-	printf("# effective conninfo: %s\n", masked[0] ? masked : "(libpq's defaults and PG* variables)");
+	printf("# effective conninfo: %s\n", masked);
 	printf("# decoder options: %s\n", cfg->decoder_options);
+	if (cfg->new_slot)
+		printf("# --new-slot: the slot is created afresh\n");
 }
 
 /* Free what config_load() read. */
@@ -322,7 +378,7 @@ config_load(Config *cfg, int argc, char **argv)
 	int			i;
 
 	memset(cfg, 0, sizeof(*cfg));
-	req = read_arguments(&ld, argc, argv, &file, &xs);
+	req = read_arguments(&ld, argc, argv, &file, &xs, cfg);
 	if (req == REQ_HELP)
 		usage();
 	else if (req == REQ_VERSION)
@@ -360,6 +416,8 @@ config_load(Config *cfg, int argc, char **argv)
 	filters_build(&ld, cfg);
 	debezium_build(&ld, cfg);
 	build_delivery(&ld, cfg);
+	build_errors(&ld, cfg);
+	build_logging(&ld, cfg);
 
 	if (ld.nproblems == 0 && req == REQ_PRINT)
 	{
