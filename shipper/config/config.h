@@ -50,6 +50,9 @@ typedef enum SinkKind
 #define SKIP_DELETE		0x04
 #define SKIP_TRUNCATE	0x08
 
+/* table.include.list / table.exclude.list as the decoder applies them */
+typedef struct TableFilter TableFilter;
+
 typedef struct KeyValue
 {
 	char	   *key;
@@ -63,6 +66,8 @@ typedef struct Config
 	char	   *dbname;			/* source.db; NULL: ask the server */
 	char	   *slot_name;		/* slot.name */
 	char	   *decoder_options;	/* "(k 'v', ...)" for START_REPLICATION */
+	TableFilter *tables;		/* for config_table_captured() and friends;
+								 * NULL: no table lists */
 
 	/* what the messages look like */
 	char	   *topic_prefix;	/* topic.prefix */
@@ -120,5 +125,17 @@ extern int	config_load(Config *cfg, int argc, char **argv);
 
 /* true for keys whose values are secrets, never printed */
 extern bool config_is_secret(const char *key);
+
+/*
+ * The table lists as the decoder applies them, for start-up reports: which
+ * tables are captured, and which include entries match nothing.  Matching
+ * is the decoder's (case-sensitive, per name part); a partition captured
+ * through its parent's name is not seen here.
+ */
+extern bool config_table_captured(const Config *cfg, const char *schema, const char *table);
+extern int	config_include_count(const Config *cfg);
+extern const char *config_include_entry(const Config *cfg, int i);	/* as written */
+extern bool config_include_matches(const Config *cfg, int i, const char *schema,
+								   const char *table);
 
 #endif							/* SHIPPER_CONFIG_CONFIG_H */

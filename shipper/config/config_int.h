@@ -7,7 +7,8 @@
  * list of Settings (properties.c); then each concern checks its keys and
  * fills its part of the Config: keys.c (names, defaults, typed values),
  * debezium.c (what the messages look like), filters.c (Debezium's regexes
- * as the decoder's globs), conninfo.c (libpq), kafka.c (librdkafka).
+ * as the decoder's globs, kept for tables.c to match as the decoder does),
+ * conninfo.c (libpq), kafka.c (librdkafka).
  *
  * A check that finds a problem records it (problems.c) and goes on, so one
  * run reports everything wrong; the setting is marked bad so that later
@@ -113,6 +114,13 @@ extern void debezium_build(Load *ld, Config *cfg);
 
 /* filters.c: the decoder's START_REPLICATION options */
 extern void filters_build(Load *ld, Config *cfg);
+
+/* tables.c: the table lists kept for config_table_captured() and friends */
+typedef enum TableList
+{
+	TABLES_NONE, TABLES_INCLUDE, TABLES_EXCLUDE
+} TableList;
+extern void tables_add(Config *cfg, TableList list, const char *written, const char *globs);
 
 /* conninfo.c */
 extern void conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked);

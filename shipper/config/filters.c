@@ -188,8 +188,8 @@ tokenize(Load *ld, Setting *s, const char *entry, int nparts,
 }
 
 /*
- * Translate one Debezium regex into decoder glob patterns appended to out
- * (comma-separated); false after recording why it cannot be.
+ * Translate one Debezium regex into decoder glob patterns, comma-separated
+ * in out; false after recording why it cannot be.
  */
 static bool
 translate_entry(Load *ld, Setting *s, const char *entry, int nparts, Buf *out)
@@ -206,19 +206,10 @@ translate_entry(Load *ld, Setting *s, const char *entry, int nparts, Buf *out)
 
 	if (ok)
 	{
-		Buf			globs = {0};
-
 		absorb = xmalloc((nstars + 1) * sizeof(int));
-		emit_globs(&globs, tok, lit, ntok, absorb, 0, nstars, missing, &count);
+		emit_globs(out, tok, lit, ntok, absorb, 0, nstars, missing, &count);
 		if (count > MAX_PATTERNS_PER_ENTRY)
 			ok = problem(ld, s, "entry \"%s\" has too many \".*\" to translate; name the parts, e.g. public\\..*", entry);
-		else
-		{
-			if (out->len)
-				buf_putc(out, ',');
-			buf_put(out, globs.data, globs.len);
-		}
-		buf_free(&globs);
 	}
 	free(absorb);
 	free(tok);
@@ -247,11 +238,14 @@ add_option(Buf *opts, const char *option, const char *value)
 /*
  * Translate a comma-separated list of regexes into the decoder option; an
  * empty list adds nothing.  Every entry is checked, each bad one a problem.
+ * The entries of a table list are kept in cfg too (tables.c).
  */
 static void
-translate_list(Load *ld, Buf *opts, Setting *s, const char *option, int nparts)
+translate_list(Load *ld, Config *cfg, Buf *opts, Setting *s, const char *option,
+			   int nparts, TableList list)
 {
 	Buf			globs = {0};
+	Buf			one = {0};
 	const char *p;
 	bool		ok = true;
 
@@ -277,12 +271,22 @@ translate_list(Load *ld, Buf *opts, Setting *s, const char *option, int nparts)
 		if (end == start)
 			continue;
 		entry = xstrndup(start, end - start);
-		if (!translate_entry(ld, s, entry, nparts, &globs))
+		buf_reset(&one);
+		if (!translate_entry(ld, s, entry, nparts, &one))
 			ok = false;
+		else
+		{
+			if (globs.len)
+				buf_putc(&globs, ',');
+			buf_put(&globs, one.data, one.len);
+			if (list != TABLES_NONE)
+				tables_add(cfg, list, entry, one.data);
+		}
 		free(entry);
 	}
 	if (ok && globs.len)
 		add_option(opts, option, globs.data);
+	buf_free(&one);
 	buf_free(&globs);
 }
 
@@ -297,10 +301,12 @@ filters_build(Load *ld, Config *cfg)
 	if (key_str(ld, "table.include.list") && key_str(ld, "table.exclude.list"))
 		problem(ld, exc, "cannot be combined with table.include.list (as in Debezium); keep one of the two");
 	add_option(&opts, "format_version", STRINGIFY(CDC_FORMAT_VERSION));
-	translate_list(ld, &opts, inc, "include_tables", 2);
-	translate_list(ld, &opts, exc, "exclude_tables", 2);
-	translate_list(ld, &opts, settings_find(&ld->set, "column.exclude.list"), "exclude_columns", 3);
-	translate_list(ld, &opts, settings_find(&ld->set, "message.prefix.include.list"), "message_prefixes", 1);
+	translate_list(ld, cfg, &opts, inc, "include_tables", 2, TABLES_INCLUDE);
+	translate_list(ld, cfg, &opts, exc, "exclude_tables", 2, TABLES_EXCLUDE);
+	translate_list(ld, cfg, &opts, settings_find(&ld->set, "column.exclude.list"),
+				   "exclude_columns", 3, TABLES_NONE);
+	translate_list(ld, cfg, &opts, settings_find(&ld->set, "message.prefix.include.list"),
+				   "message_prefixes", 1, TABLES_NONE);
 	add_option(&opts, "skip_empty_xacts", "true");
 	buf_putc(&opts, ')');
 	cfg->decoder_options = buf_take(&opts, NULL);
