@@ -37,7 +37,7 @@ typedef struct Setting
 	char	   *key;
 	char	   *value;
 	char	   *origin;			/* "file:line", or NULL for -X */
-	int			order;			/* line in the file, or ORDER_ARGS + -X index */
+	int			order;			/* line in the file, or ORDER_ARGS + argv index */
 	bool		from_file;		/* value holds a ${file:...}'s contents */
 	bool		bad;			/* a problem was recorded: checks skip it */
 } Setting;

@@ -67,7 +67,7 @@ print_setting(const char *key, const Setting *s)
 			buf_putc(&v, *p);
 	}
 	printf("%s=%s\n", key, v.data ? v.data : "");
-	free(v.data);
+	buf_free(&v);
 }
 
 /* --help */
@@ -344,23 +344,39 @@ print_config(Load *ld, const Config *cfg, const char *masked_given, const char *
 		printf("# --new-slot: the slot is created afresh\n");
 }
 
-/* Free what config_load() read. */
+/* Free a list of settings and their strings. */
 static void
-load_free(Load *ld)
+free_settings(Settings *set)
 {
 	int			i;
 
-	for (i = 0; i < ld->set.n; i++)
+	for (i = 0; i < set->n; i++)
 	{
-		free(ld->set.v[i].key);
-		free(ld->set.v[i].value);
-		free(ld->set.v[i].origin);
+		free(set->v[i].key);
+		free(set->v[i].value);
+		free(set->v[i].origin);
 	}
-	free(ld->set.v);
-	free(ld->defaults);
-	for (i = 0; i < ld->nproblems; i++)
-		free(ld->problems[i].line);
-	free(ld->problems);
+	free(set->v);
+}
+
+/*
+ * The file, then -X over it, into ld->set (xs is taken over).  false when
+ * checking stops early: a malformed command line, no configuration at all,
+ * or a file that cannot be read.
+ */
+static bool
+read_settings(Load *ld, const char *file, Settings *xs)
+{
+	bool		go_on = ld->nproblems == 0;
+
+	if (go_on && file == NULL && xs->n == 0)
+		go_on = problem_at(ld, ORDER_LAST, NULL, "topic.prefix",
+						   "is required; set it to the Debezium connector's topic.prefix (no configuration given: write a properties file and run %s -c FILE; see --help)",
+						   PROG);
+	if (go_on && file != NULL)
+		go_on = properties_read(ld, file);
+	merge_overrides(ld, xs);
+	return go_on;
 }
 
 /* Load argv into cfg; see config.h. */
@@ -373,58 +389,43 @@ config_load(Config *cfg, int argc, char **argv)
 	char	   *masked_given = NULL;
 	char	   *masked = NULL;
 	Request		req;
-	bool		stop;
 	int			rc = 0;
 	int			i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	req = read_arguments(&ld, argc, argv, &file, &xs, cfg);
-	if (req == REQ_HELP)
-		usage();
-	else if (req == REQ_VERSION)
-		printf("%s %s\n", PROG, SHIPPER_VERSION);
 	if (req == REQ_HELP || req == REQ_VERSION)
 	{
-		merge_overrides(&ld, &xs);
-		load_free(&ld);
+		if (req == REQ_HELP)
+			usage();
+		else
+			printf("%s %s\n", PROG, SHIPPER_VERSION);
+		free_settings(&xs);
+		free(ld.problems);
 		return 1;
 	}
 
-	/* stop early: a malformed command line, no configuration at all, no file */
-	stop = ld.nproblems > 0;
-	if (!stop && file == NULL && xs.n == 0)
+	if (read_settings(&ld, file, &xs))
 	{
-		problem_at(&ld, ORDER_LAST, NULL, "topic.prefix",
-				   "is required; set it to the Debezium connector's topic.prefix (no configuration given: write a properties file and run %s -c FILE; see --help)",
-				   PROG);
-		stop = true;
+		check_names(&ld);
+		for (i = 0; i < ld.set.n; i++)
+			if (!ld.set.v[i].bad)
+				properties_expand(&ld, &ld.set.v[i]);
+
+		build_topics(&ld, cfg);
+		conninfo_build(&ld, cfg, &masked_given, &masked);
+		build_slot(&ld, cfg);
+		filters_build(&ld, cfg);
+		debezium_build(&ld, cfg);
+		build_delivery(&ld, cfg);
+		build_errors(&ld, cfg);
+		build_logging(&ld, cfg);
+		if (ld.nproblems == 0 && req == REQ_PRINT)
+		{
+			print_config(&ld, cfg, masked_given, masked);
+			rc = 1;
+		}
 	}
-	if (!stop && file != NULL)
-		stop = !properties_read(&ld, file);
-	merge_overrides(&ld, &xs);
-	if (stop)
-		goto done;
-
-	check_names(&ld);
-	for (i = 0; i < ld.set.n; i++)
-		if (!ld.set.v[i].bad)
-			properties_expand(&ld, &ld.set.v[i]);
-
-	build_topics(&ld, cfg);
-	conninfo_build(&ld, cfg, &masked_given, &masked);
-	build_slot(&ld, cfg);
-	filters_build(&ld, cfg);
-	debezium_build(&ld, cfg);
-	build_delivery(&ld, cfg);
-	build_errors(&ld, cfg);
-	build_logging(&ld, cfg);
-
-	if (ld.nproblems == 0 && req == REQ_PRINT)
-	{
-		print_config(&ld, cfg, masked_given, masked);
-		rc = 1;
-	}
-done:
 	if (ld.nproblems > 0)
 	{
 		problems_print(&ld);
@@ -432,6 +433,10 @@ done:
 	}
 	free(masked_given);
 	free(masked);
-	load_free(&ld);
+	free_settings(&ld.set);
+	free(ld.defaults);
+	for (i = 0; i < ld.nproblems; i++)
+		free(ld.problems[i].line);
+	free(ld.problems);
 	return rc;
 }
