@@ -50,7 +50,7 @@ const KeyDef known_keys[] = {
 	{"startup.timeout.ms", "60000", "first start: wait for Kafka's metadata"},
 	{"offset.storage.topic", "cellcdc-offsets", "topic recording the slots streamed"},
 	{"errors.max.retries", "10", "same failure in a row before exit 5 (-1: no limit)"},
-	{"errors.tolerance", "none", "none | all (all: unrenderable changes to the DLQ)"},
+	{"errors.tolerance", "none", "none | all (all: failed changes to the DLQ)"},
 	{"errors.deadletterqueue.topic.name", NULL, "dead-letter topic (errors.tolerance=all)"},
 	{"log.format", "text", "text | json"},
 	{"log.progress.interval.ms", "60000", "progress line interval (0: off)"},
