@@ -15,7 +15,7 @@
 
 #include <libpq-fe.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "ops/log.h"
 #include "render.h"
 
