@@ -7,12 +7,16 @@ EXTENSION = cellcdc
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cellcdc
-OBJS = decoder/cellcdc.o decoder/record.o decoder/render.o
+# the record reader, shared by the extension and the shipper
+RECORD_OBJS = decoder/record.o decoder/stored.o
+OBJS = decoder/cellcdc.o decoder/encode.o decoder/options.o decoder/relcache.o \
+	decoder/render_sql.o $(RECORD_OBJS)
 PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = extension render types encoding toast replica_identity partitioned ddl \
-	savepoints truncate messages filters options big_transaction status
+	savepoints truncate messages filters options big_transaction status jsonb_depth \
+	decoding_error
 REGRESS_OPTS = --inputdir=regress --outputdir=regress --encoding=UTF8 --no-locale \
 	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
 	--temp-config=regress/tmp_plugins.conf
@@ -54,7 +58,7 @@ SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lm
 shipper/%.o: shipper/%.c $(SHIPPER_HDRS)
 	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<
 
-$(SHIPPER): $(SHIPPER_OBJS) decoder/record.o
+$(SHIPPER): $(SHIPPER_OBJS) $(RECORD_OBJS)
 	$(CC) -o $@ $^ $(SHIPPER_LIBS)
 
 all: $(SHIPPER)

@@ -4,11 +4,12 @@
  *		renderer (backend) and the shipper (frontend).
  *
  * This is the one definition of the format that decoder/FORMAT.md specifies
- * byte by byte.  The encoder lives in cellcdc.c; everything that parses
- * records goes through the reader below, which is plain C99 (no palloc, no
- * ereport) so that both sides of the wire can link it.  The reader never
- * trusts its input: every read is bounds-checked and failures name what was
- * being read and where.
+ * byte by byte.  The encoder lives in cellcdc.c and encode.c; everything
+ * that parses records goes through the reader below (record.c, and
+ * stored.c for numeric and jsonb), which is plain C99 (no palloc, no
+ * ereport) so that both sides of the wire can link it.  The
+ * reader never trusts its input: every read is bounds-checked and failures
+ * name what was being read and where.
  */
 #ifndef CELLCDC_RECORD_H
 #define CELLCDC_RECORD_H
@@ -82,12 +83,19 @@
 #define CDC_TS_NINF		INT64_MIN
 #define CDC_TS_PINF		INT64_MAX
 
+/*
+ * Resize ptr to size bytes, like realloc (ptr NULL: allocate); size 0 frees
+ * ptr and returns NULL.  NULL otherwise means out of memory.
+ */
+typedef void *(*CdcRealloc) (void *ptr, size_t size);
+
 typedef struct CdcReader
 {
 	const uint8_t *start;
 	const uint8_t *p;
 	const uint8_t *end;
 	char		error[160];		/* set when a read fails */
+	CdcRealloc	realloc_fn;		/* scratch memory; the C heap unless set */
 } CdcReader;
 
 typedef struct CdcSlice

@@ -5,8 +5,9 @@
  *
  * No real broker can be installed on the test machines.  The mock speaks the
  * real protocol (producers, kcat, consumer groups), keeps what is produced,
- * and can be told to fail.  It does not implement transactions' visibility,
- * compaction, or configurable retention: see shared/reference.
+ * and can be told to fail.  It does not implement transactions' visibility
+ * (read_committed consumers also see aborted messages), log compaction, or
+ * configurable retention, so tests must not rely on any of them.
  *
  *   mockbroker [-b BROKERS] [-f BOOTSTRAP_FILE] [-c CONTROL_FIFO] [-t TOPIC:PARTITIONS]...
  *

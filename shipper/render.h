@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* headers on every message: where it sits in the change stream */
 #define HDR_COMMIT_LSN	"cellcdc.commit_lsn"	/* decimal commit LSN of its txn */

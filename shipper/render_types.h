@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "mem.h"
-#include "config.h"
+#include "config/config.h"
 #include "record.h"
 #include "render.h"
 

@@ -180,6 +180,76 @@ refused([ '-c', props("topic.prefix=a\nsink=stdout\ntopic.prefix=b\n") ],
 refused([ '-c', props("topic.prefix=a\nsink=stdout\nbogus.key=1\n") ],
 	qr/^cellcdc-shipper: \S+:3: bogus\.key: unknown key/, 'unknown key in the file names file:line');
 
+# every problem in one run, one line each, in the order of the file, then -X
+my $many = props(<<'EOF');
+topic.prefix=emp-devel-events-bos-v2
+sink=stdout
+tombstones.on.delete=yes
+tombstone.on.delete=true
+status.interval.ms=soon
+table.include.list=public\\.orders,public\\.(a|b)
+EOF
+($rc, $out, $err) = shipper([ '-X', 'slot.name=My-Slot', '-c', $many ]);
+is($rc, 2, 'several problems: exit 2');
+is($out, '', 'several problems: nothing on stdout');
+my @lines = split /\n/, $err;
+is(scalar(@lines), 5, 'several problems: all reported, one line each') or diag($err);
+like($lines[0], qr/^cellcdc-shipper: \S+:3: tombstones\.on\.delete: "yes" is not a boolean; use true or false$/,
+	'several problems: the bad boolean (line 3)');
+like($lines[1], qr/^cellcdc-shipper: \S+:4: tombstone\.on\.delete: unknown key; did you mean tombstones\.on\.delete\?$/,
+	'several problems: the unknown key (line 4)');
+like($lines[2], qr/^cellcdc-shipper: \S+:5: status\.interval\.ms: "soon" is not an integer/,
+	'several problems: the bad integer (line 5)');
+like($lines[3], qr/^cellcdc-shipper: \S+:6: table\.include\.list: entry "public\\\.\(a\|b\)" uses "\("/,
+	'several problems: the bad regex entry (line 6), not the good one');
+like($lines[4], qr/^cellcdc-shipper: slot\.name: "My-Slot" is not a valid replication slot name/,
+	'several problems: -X after the file');
+
+# failures, logging, start-up, the offsets topic, --new-slot
+$out = accepted([ @base ], 'defaults');
+like($out, qr/^errors\.max\.retries=10\nerrors\.tolerance=none\n# errors\.deadletterqueue\.topic\.name is not set\nlog\.format=text\nlog\.progress\.interval\.ms=60000$/m,
+	'errors.* and log.* defaults');
+like($out, qr/^startup\.timeout\.ms=60000\noffset\.storage\.topic=cellcdc-offsets$/m,
+	'startup.timeout.ms and offset.storage.topic defaults');
+$out = accepted([ @base, '-X', 'errors.tolerance=all', '-X', 'errors.deadletterqueue.topic.name=emp-devel-dlq',
+		'-X', 'errors.max.retries=-1', '-X', 'log.format=JSON', '-X', 'log.progress.interval.ms=0',
+		'-X', 'offset.storage.topic=emp-devel.cellcdc_offsets', '-X', 'startup.timeout.ms=1000' ],
+	'errors, logging and start-up keys');
+like($out, qr/^errors\.deadletterqueue\.topic\.name=emp-devel-dlq$/m, 'the dead-letter topic');
+refused([ @base, '-X', 'errors.max.retries=-2' ], qr/errors\.max\.retries: "-2" is out of range; use -1 to 1000000/,
+	'errors.max.retries below -1');
+refused([ @base, '-X', 'errors.max.retries=often' ], qr/errors\.max\.retries: "often" is not an integer/,
+	'errors.max.retries not a number');
+refused([ @base, '-X', 'errors.tolerance=some' ], qr/errors\.tolerance: "some" is not a valid value; use none or all/,
+	'bad errors.tolerance');
+refused([ @base, '-X', 'errors.tolerance=all' ],
+	qr/errors\.tolerance: all needs errors\.deadletterqueue\.topic\.name/, 'errors.tolerance=all without a topic');
+refused([ @base, '-X', 'errors.tolerance=all', '-X', 'errors.deadletterqueue.topic.name=dead letters' ],
+	qr/errors\.deadletterqueue\.topic\.name: "dead letters" has a character Kafka does not allow/,
+	'a dead-letter topic Kafka refuses (and no second line for errors.tolerance)');
+refused([ @base, '-X', 'errors.deadletterqueue.topic.name=cellcdc-offsets' ],
+	qr/errors\.deadletterqueue\.topic\.name: is offset\.storage\.topic too/, 'the dead-letter topic is the offsets topic');
+refused([ @base, '-X', 'errors.deadletterqueue.topic.name=' . ('d' x 250) ],
+	qr/errors\.deadletterqueue\.topic\.name: .* is longer than 249 characters/, 'a dead-letter topic too long');
+refused([ @base, '-X', 'log.format=xml' ], qr/log\.format: "xml" is not a valid value; use text or json/, 'bad log.format');
+refused([ @base, '-X', 'log.progress.interval.ms=500' ], qr/log\.progress\.interval\.ms: 500 is below 1000; use 0/,
+	'log.progress.interval.ms too short');
+refused([ @base, '-X', 'log.progress.interval.ms=86400001' ], qr/log\.progress\.interval\.ms: "86400001" is out of range/,
+	'log.progress.interval.ms too long');
+refused([ @base, '-X', 'offset.storage.topic=..' ], qr/offset\.storage\.topic: "\.\." is not a topic name Kafka allows/,
+	'offset.storage.topic ..');
+refused([ @base, '-X', 'offset.storage.topic=' ], qr/offset\.storage\.topic: is empty/, 'offset.storage.topic empty');
+refused([ @base, '-X', 'startup.timeout.ms=999' ], qr/startup\.timeout\.ms: "999" is out of range; use 1000 to 3600000/,
+	'startup.timeout.ms too short');
+like(accepted([ '-c', $file, '--new-slot' ], '--new-slot with -c'), qr/^# --new-slot: /m, '--new-slot shown');
+unlike(accepted([ '-c', $file ], 'no --new-slot'), qr/new-slot/, 'no --new-slot, none shown');
+
+# application_name: the user's wins, else the shipper names itself
+like(accepted([ @base ], 'no application_name'),
+	qr/^# effective conninfo: .*fallback_application_name='cellcdc-shipper'/m, 'the shipper names itself as a fallback');
+$out = accepted([ @base, '-X', 'database.conninfo=application_name=cdc-bos dbname=bos' ], 'an application_name');
+like($out, qr/^# effective conninfo: .*application_name='cdc-bos'/m, 'the application_name given is kept');
+
 # kafka.*
 $out = accepted([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=127.0.0.1:9092',
 		'-X', 'kafka.compression.type=zstd', '-X', 'kafka.acks=all' ], 'librdkafka settings');
@@ -228,7 +298,51 @@ refused([ @base, '-X', 'database.port=${file:' . $pwfile . '}' ], qr/database\.p
 	'a value from a file is not shown');
 ($rc, $out, $err) = shipper([ @base, '-X', 'database.port=${file:' . $pwfile . '}' ]);
 push @outputs, $out . $err;
-for my $secret ('PlainSecret-0815', 'UriSecret-1234', 'FileSecret-4711', 'Env-2222')
+
+# every secret libpq knows (sslpassword too), in database.conninfo and the final conninfo
+$out = accepted([ @base, '-X', q{database.conninfo=host=db.example.com sslpassword=SslSecret-5150 sslmode=require},
+		'-X', 'database.password=PlainSecret-0815' ], 'sslpassword in the conninfo');
+like($out, qr/^database\.conninfo=.*sslpassword='\*{8}'/m, 'sslpassword masked in database.conninfo');
+like($out, qr/^# effective conninfo: .*password='\*{8}'.*sslpassword='\*{8}'/m,
+	'password and sslpassword masked in the final conninfo');
+push @outputs, $out;
+($rc, $out, $err) = shipper([ @base, '-X', q{database.conninfo=host=x sslpassword=SslSecret-5150 port} ]);
+is($rc, 2, 'an unparsable conninfo with an sslpassword: refused');
+like($err, qr/database\.conninfo: .*details withheld/, 'an unparsable conninfo with an sslpassword: details withheld');
+push @outputs, $out . $err;
+
+# every property librdkafka treats as a secret; a build may lack some (OIDC)
+for my $property ('sasl.username', 'sasl.password', 'sasl.oauthbearer.config',
+	'sasl.oauthbearer.client.secret', 'ssl.key.location', 'ssl.key.password', 'ssl.key.pem',
+	'ssl.keystore.password', 'ssl.ca.pem')
+{
+	($rc, $out, $err) = shipper([ '-X', 'topic.prefix=p', '-X', 'kafka.bootstrap.servers=x',
+			'-X', "kafka.$property=KafkaSecret-$property", '--print-config' ]);
+	if ($rc == 0)
+	{
+		like($out, qr/^kafka\.\Q$property\E=\*{8}$/m, "kafka.$property masked");
+	}
+	else
+	{
+		like($err, qr/^cellcdc-shipper: kafka\.\Q$property\E: librdkafka: .*not supported in this build/,
+			"kafka.$property: not in this librdkafka build");
+	}
+	unlike($out . $err, qr/KafkaSecret/, "kafka.$property never printed");
+}
+
+# a value from ${file:...} is masked whatever the key, a whole conninfo too
+my $cifile = "$dir/conninfo";
+open($fh, '>', $cifile) or die;
+print $fh "host=FileHost-77 sslpassword=SslSecret-5150\n";
+close $fh;
+$out = accepted([ @base, '-X', "unavailable.value.placeholder=\${file:$pwfile}",
+		'-X', "database.conninfo=\${file:$cifile}" ], 'values from files');
+like($out, qr/^unavailable\.value\.placeholder=\*{8}$/m, 'a value from a file is masked, whatever the key');
+like($out, qr/^database\.conninfo=\*{8}$/m, 'a conninfo from a file is masked as a whole');
+like($out, qr/^# effective conninfo: .*sslpassword='\*{8}'/m, 'its sslpassword masked in the final conninfo');
+push @outputs, $out;
+
+for my $secret ('PlainSecret-0815', 'UriSecret-1234', 'FileSecret-4711', 'Env-2222', 'SslSecret-5150')
 {
 	unlike(join('', @outputs), qr/\Q$secret\E/, "secret $secret never printed");
 }

@@ -64,9 +64,8 @@ pg_take_fatal(void)
 }
 
 /*
- * Connect with the user's conninfo plus our settings.  application_name is
- * only a fallback, so one given in the conninfo (or PGAPPNAME) names the
- * shipper in pg_stat_replication.
+ * Connect with the user's conninfo (which carries cellcdc-shipper only as
+ * fallback_application_name, see config/conninfo.c) plus our settings.
  */
 PGconn *
 pg_connect(const Config *cfg, bool replication, char *err, size_t errlen)
@@ -90,8 +89,6 @@ pg_connect(const Config *cfg, bool replication, char *err, size_t errlen)
 	vals[n++] = cfg->conninfo;
 	keys[n] = "options";
 	vals[n++] = options.data;
-	keys[n] = "fallback_application_name";
-	vals[n++] = "cellcdc-shipper";
 	if (replication)
 	{
 		keys[n] = "replication";

@@ -5,10 +5,11 @@
  * Keys use Debezium's property names wherever Debezium has one, so that a
  * connector's configuration carries over; keys Debezium lacks are ours.
  * Everything is parsed and checked by config_load() before the shipper
- * connects anywhere; a bad configuration is one line on stderr and exit 2.
+ * connects anywhere; every problem found is one line on stderr, all of them
+ * in one run, and the exit status is 2.
  */
-#ifndef SHIPPER_CONFIG_H
-#define SHIPPER_CONFIG_H
+#ifndef SHIPPER_CONFIG_CONFIG_H
+#define SHIPPER_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +50,9 @@ typedef enum SinkKind
 #define SKIP_DELETE		0x04
 #define SKIP_TRUNCATE	0x08
 
+/* table.include.list / table.exclude.list as the decoder applies them */
+typedef struct TableFilter TableFilter;
+
 typedef struct KeyValue
 {
 	char	   *key;
@@ -62,6 +66,8 @@ typedef struct Config
 	char	   *dbname;			/* source.db; NULL: ask the server */
 	char	   *slot_name;		/* slot.name */
 	char	   *decoder_options;	/* "(k 'v', ...)" for START_REPLICATION */
+	TableFilter *tables;		/* for config_table_captured() and friends;
+								 * NULL: no table lists */
 
 	/* what the messages look like */
 	char	   *topic_prefix;	/* topic.prefix */
@@ -84,31 +90,52 @@ typedef struct Config
 	KeyValue   *kafka;			/* kafka.* with the prefix removed */
 	int			nkafka;
 
+	char	   *offset_topic;	/* offset.storage.topic: the slots this
+								 * shipper created and streamed */
+
 	/* timing */
 	int			status_interval_ms; /* standby status updates */
 	int			backoff_initial_ms; /* first reconnect delay */
 	int			backoff_max_ms; /* reconnect delay cap */
 	int			shutdown_timeout_ms;	/* flush bound at SIGTERM */
+	int			startup_timeout_ms; /* a first start's wait for Kafka */
 
-	/* TEMPORARY until the config split lands */
-	int			errors_max_retries;
-	bool		errors_tolerate;
-	char	   *dlq_topic;
-	bool		log_json;
-	int			progress_interval_ms;
-	char	   *offset_topic;
-	int			startup_timeout_ms;
-	bool		new_slot;
+	/* failures */
+	int			errors_max_retries; /* same failure, same position; -1: no
+									 * limit; then exit 5 */
+	bool		errors_tolerate;	/* errors.tolerance=all: to the DLQ */
+	char	   *dlq_topic;		/* errors.deadletterqueue.topic.name; NULL:
+								 * unset */
+
+	/* logging */
+	bool		log_json;		/* log.format=json */
+	int			progress_interval_ms;	/* log.progress.interval.ms; 0: off */
+
+	/* command line */
+	bool		new_slot;		/* --new-slot: create the slot afresh */
 } Config;
 
 /*
  * Load argv (-c FILE, -X key=value) into cfg.  Returns 0 when the shipper
  * should run, 1 when it printed --help / --version / --print-config and
- * should exit 0, and 2 after printing one line naming the bad key.
+ * should exit 0, and 2 after printing one line per problem, each naming
+ * the key.
  */
 extern int	config_load(Config *cfg, int argc, char **argv);
 
 /* true for keys whose values are secrets, never printed */
 extern bool config_is_secret(const char *key);
 
-#endif							/* SHIPPER_CONFIG_H */
+/*
+ * The table lists as the decoder applies them, for start-up reports: which
+ * tables are captured, and which include entries match nothing.  Matching
+ * is the decoder's (case-sensitive, per name part); a partition captured
+ * through its parent's name is not seen here.
+ */
+extern bool config_table_captured(const Config *cfg, const char *schema, const char *table);
+extern int	config_include_count(const Config *cfg);
+extern const char *config_include_entry(const Config *cfg, int i);	/* as written */
+extern bool config_include_matches(const Config *cfg, int i, const char *schema,
+								   const char *table);
+
+#endif							/* SHIPPER_CONFIG_CONFIG_H */

@@ -1,5 +1,5 @@
 /*
- * render.c
+ * render_sql.c
  *		cellcdc.render(bytea): one cellcdc record as a readable line.
  *
  * For tests and for looking at a slot by hand:
@@ -9,8 +9,9 @@
  * Change records carry only a relation OID; the names come from the last
  * RELATION record this session rendered for it, else from the catalog.  The
  * cache is per session, not per call site, so that a query filtering on the
- * rendered text still names the columns.  Values print as PostgreSQL prints them, but independent of the
- * session's DateStyle and TimeZone (ISO, UTC), so output is reproducible.
+ * rendered text still names the columns.  Values print as PostgreSQL prints
+ * them, but independent of the session's DateStyle and TimeZone (ISO, UTC),
+ * so output is reproducible.
  * With stable => true, everything that changes from run to run (xids, LSNs,
  * times, OIDs) is left out.  Malformed input is an ERROR, never a crash.
  */
@@ -53,6 +54,22 @@ typedef struct RenderState
 /* RELATION records rendered in this session, by relation OID */
 static HTAB *Relations = NULL;
 static MemoryContext RelationsContext = NULL;
+
+/*
+ * The reader's scratch memory (the stack of a jsonb walk), in the call's
+ * memory context, so that an ERROR halfway through cannot leak it.
+ */
+static void *
+render_realloc(void *ptr, size_t size)
+{
+	if (size == 0)
+	{
+		if (ptr != NULL)
+			pfree(ptr);
+		return NULL;
+	}
+	return ptr != NULL ? repalloc_huge(ptr, size) : palloc_extended(size, MCXT_ALLOC_HUGE);
+}
 
 /* Raise the error for a record that does not parse. */
 static void
@@ -477,6 +494,7 @@ cellcdc_render(PG_FUNCTION_ARGS)
 	rs.stable = PG_GETARG_BOOL(1);
 	initStringInfo(&rs.out);
 	cdc_reader_init(&rs.r, VARDATA_ANY(record), VARSIZE_ANY_EXHDR(record));
+	rs.r.realloc_fn = render_realloc;
 
 	check(&rs, cdc_read_u8(&rs.r, &kind, "record kind"));
 	switch (kind)
