@@ -18,7 +18,8 @@
 #include "ops/log.h"
 #include "render.h"
 
-#define ERRLEN 512
+/* room for one log line's worth of error: a change, its key and why */
+#define ERRLEN 2048
 
 /*
  * Exit statuses, stable and documented in README ("Exit statuses"): a

@@ -13,8 +13,8 @@ use Test::More;
 use Time::HiRes qw(usleep);
 
 our @EXPORT = qw(start_node start_mock mock_control kcat kcat_messages start_shipper
-  stop_shipper wait_until murmur2_partition normalize slot_confirmed in_commit_order
-  is_golden);
+  run_shipper stop_shipper wait_until murmur2_partition normalize slot_confirmed in_commit_order
+  is_golden shipper_log);
 
 my $timeout = $PostgreSQL::Test::Utils::timeout_default;
 
@@ -114,8 +114,9 @@ sub kcat_messages
 # The shipper under test: the installed one, or $ENV{SHIPPER}.
 our $shipper = $ENV{SHIPPER} // 'cellcdc-shipper';
 
-# Start the shipper with these properties; returns a handle.
-sub start_shipper
+# Write a properties file for $node and $mock (undef: no Kafka) with %props
+# over the test defaults; returns its path.
+sub properties_file
 {
 	my ($node, $mock, %props) = @_;
 	my $dir = PostgreSQL::Test::Utils::tempdir;
@@ -132,13 +133,41 @@ sub start_shipper
 	open(my $fh, '>', "$dir/shipper.properties") or die;
 	print $fh "$_=$all{$_}\n" for sort keys %all;
 	close $fh;
-	my $sh = { out => '', err => '', file => "$dir/shipper.properties" };
-	$sh->{run} = IPC::Run::start([ $shipper, '-c', $sh->{file} ],
+	return "$dir/shipper.properties";
+}
+
+# Start the shipper with these properties (and the command-line arguments in
+# the list under the key '-'); returns a handle once it streams or exits.
+sub start_shipper
+{
+	my ($node, $mock, %props) = @_;
+	my @args = @{ delete $props{'-'} // [] };
+	my $sh = { out => '', err => '', file => properties_file($node, $mock, %props) };
+	$sh->{run} = IPC::Run::start([ $shipper, '-c', $sh->{file}, @args ],
 		'>', \$sh->{out}, '2>', \$sh->{err});
 	push @started, $sh->{run};
 	wait_until(sub { $sh->{run}->pump_nb; $sh->{err} =~ /streaming slot/ || !$sh->{run}->pumpable },
 		'shipper streaming');
 	return $sh;
+}
+
+# Run the shipper until it exits by itself; returns (exit status, stderr, stdout).
+sub run_shipper
+{
+	my ($node, $mock, %props) = @_;
+	my @args = @{ delete $props{'-'} // [] };
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $shipper, '-c', properties_file($node, $mock, %props), @args ],
+		'<', \'', '>', \$out, '2>', \$err, IPC::Run::timeout($timeout));
+	return ($? >> 8, $err, $out);
+}
+
+# What a running shipper has logged so far.
+sub shipper_log
+{
+	my ($sh) = @_;
+	$sh->{run}->pump_nb if $sh->{run}->pumpable;
+	return $sh->{err};
 }
 
 # Stop it with a signal (TERM by default); returns its exit code.

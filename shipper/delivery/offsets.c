@@ -110,7 +110,11 @@ take_value(const char *data, size_t len, SlotRecord *out)
 	json_decref(v);
 }
 
-/* A consumer with the user's kafka.* settings (security, brokers), no group. */
+/*
+ * A consumer with the user's kafka.* settings (security, brokers).  It is
+ * given partitions and offsets directly, so its group is never joined and
+ * nothing is committed; librdkafka only wants it named.
+ */
 static rd_kafka_t *
 consumer_new(const Config *cfg, char *err, size_t errlen)
 {
@@ -120,6 +124,8 @@ consumer_new(const Config *cfg, char *err, size_t errlen)
 	for (int i = 0; i < cfg->nkafka; i++)
 		(void) rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, why, sizeof(why));
 	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "group.id", "cellcdc-shipper", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "enable.auto.commit", "false", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "log_level", "0", why, sizeof(why)) != RD_KAFKA_CONF_OK)
 	{
 		snprintf(err, errlen, "cannot set up a Kafka consumer: %s", why);

@@ -30,6 +30,9 @@ typedef struct Kafka
 	int64_t		last_error_at;	/* ... and when, to log a repeat once a minute */
 } Kafka;
 
+/* how long the same librdkafka error text stays quiet after it was logged */
+#define REPEAT_QUIET_MS 60000
+
 /* defaults that config keys may override (applied first) */
 static const char *const kafka_defaults[][2] = {
 	{"enable.idempotence", "true"},
@@ -120,9 +123,10 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *km, void *opaque)
 
 /*
  * librdkafka's errors: a fatal one ends the session; "all brokers down"
- * starts an outage, which the shipper reports on its own schedule; others
- * are logged, the same text at most once a minute (librdkafka repeats
- * connection errors at every reconnect attempt).
+ * starts an outage, which the shipper reports on its own schedule, and
+ * connection errors during one say nothing more; others are logged, the
+ * same text at most once a minute (librdkafka repeats connection errors
+ * at every reconnect attempt, with a changing "(after ...)" tail).
  */
 static void
 on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -130,6 +134,8 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	Sink	   *s = opaque;
 	Kafka	   *k = s->impl;
 	int64_t		now = mono_ms();
+	const char *tail = strstr(reason, " (after ");
+	int			len = tail ? (int) (tail - reason) : (int) strlen(reason);
 
 	if (err == RD_KAFKA_RESP_ERR__FATAL)
 	{
@@ -145,9 +151,12 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			s->outage_since = now;
 		return;
 	}
-	if (strcmp(reason, k->last_error) == 0 && now - k->last_error_at < 60000)
+	if (err == RD_KAFKA_RESP_ERR__TRANSPORT && s->outage_since)
 		return;
-	snprintf(k->last_error, sizeof(k->last_error), "%s", reason);
+	if (strncmp(reason, k->last_error, len) == 0 && k->last_error[len] == '\0' &&
+		now - k->last_error_at < REPEAT_QUIET_MS)
+		return;
+	snprintf(k->last_error, sizeof(k->last_error), "%.*s", len, reason);
 	k->last_error_at = now;
 	log_warn("kafka: %s", reason);
 }

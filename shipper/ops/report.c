@@ -1,0 +1,110 @@
+/*
+ * report.c
+ *		How the shipper is doing, in the log: a progress line every
+ *		log.progress.interval.ms, and Kafka outages (one line when every
+ *		broker is down, one a minute while it lasts, with the WAL the cell
+ *		keeps meanwhile, one when it ends).  Both are deadlines the streaming
+ *		loop checks, not work on a timer of their own.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "session.h"
+
+/* "1.5 MB" and the like, for log lines */
+static const char *
+bytes_text(uint64_t n, char *out, size_t len)
+{
+	if (n < 10 * 1024)
+		snprintf(out, len, "%" PRIu64 " bytes", n);
+	else if (n < 10 * 1024 * 1024)
+		snprintf(out, len, "%.1f kB", n / 1024.0);
+	else if (n < UINT64_C(10) * 1024 * 1024 * 1024)
+		snprintf(out, len, "%.1f MB", n / 1048576.0);
+	else
+		snprintf(out, len, "%.1f GB", n / 1073741824.0);
+	return out;
+}
+
+/* "2m13s" */
+static const char *
+duration_text(int64_t ms, char *out, size_t len)
+{
+	int64_t		s = ms / 1000;
+
+	if (s < 60)
+		snprintf(out, len, "%" PRId64 "s", s);
+	else if (s < 3600)
+		snprintf(out, len, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+	else
+		snprintf(out, len, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
+	return out;
+}
+
+/* WAL the server holds for us beyond what is confirmed */
+static uint64_t
+unconfirmed_wal(const Shipper *sh)
+{
+	uint64_t	end = sh->fl.server_end > sh->received ? sh->fl.server_end : sh->received;
+
+	return end > sh->fl.confirmed ? end - sh->fl.confirmed : 0;
+}
+
+/* The periodic progress line (log.progress.interval.ms), and the slot's record. */
+void
+report_progress(Shipper *sh, int64_t now)
+{
+	char		wal[32];
+	double		secs = sh->cfg->progress_interval_ms / 1000.0;
+
+	if (sh->cfg->progress_interval_ms <= 0 || now < sh->next_progress)
+		return;
+	if (sh->next_progress != 0)
+		log_info("progress: %" PRIu64 " messages from %" PRIu64 " transactions in the last %.0f s "
+				 "(%.1f/s), %" PRIu64 " in all; confirmed " LSN_FMT ", %s of WAL unconfirmed; "
+				 "%ld waiting for Kafka; %" PRIu64 " dead-lettered",
+				 sh->changes - sh->progress_changes, sh->txns - sh->progress_txns, secs,
+				 (sh->changes - sh->progress_changes) / secs, sh->changes,
+				 LSN_ARGS(sh->fl.confirmed), bytes_text(unconfirmed_wal(sh), wal, sizeof(wal)),
+				 sink_pending(sh->sink), sh->dead_lettered);
+	sh->progress_changes = sh->changes;
+	sh->progress_txns = sh->txns;
+	sh->next_progress = now + sh->cfg->progress_interval_ms;
+	if (sh->store && sh->fl.confirmed != sh->recorded && sh->sink->outage_since == 0)
+		(void) write_record(sh, "streaming");
+}
+
+/*
+ * Kafka outages: one line when every broker is down, one a minute while
+ * it lasts (with the WAL the cell keeps meanwhile), one when it ends.
+ */
+void
+report_outage(Shipper *sh, int64_t now)
+{
+	int64_t		since = sh->sink->outage_since;
+	char		dur[32],
+				wal[32],
+				probe_err[ERRLEN];
+
+	/* with nothing in flight no delivery report can end it: ask the brokers */
+	if (since && sink_pending(sh->sink) == 0 && now - sh->outage_reported >= 60000 &&
+		sink_kafka_reachable(sh->sink, 1000, probe_err, sizeof(probe_err)))
+		sh->sink->outage_since = since = 0;
+	if (since == 0)
+	{
+		if (sh->outage_reported)
+			log_info("Kafka is reachable again");
+		sh->outage_reported = 0;
+		return;
+	}
+	if (sh->outage_reported == 0)
+		log_warn("Kafka unreachable: every broker is down; holding the slot at " LSN_FMT
+				 " (the cell keeps WAL until Kafka is back)", LSN_ARGS(sh->fl.confirmed));
+	else if (now - sh->outage_reported >= 60000)
+		log_warn("Kafka unreachable for %s; %ld messages waiting; %s of WAL unconfirmed",
+				 duration_text(now - since, dur, sizeof(dur)), sink_pending(sh->sink),
+				 bytes_text(unconfirmed_wal(sh), wal, sizeof(wal)));
+	else
+		return;
+	sh->outage_reported = now;
+}

@@ -1,0 +1,347 @@
+/*
+ * session.c
+ *		Start a session and end it.
+ *
+ * Start: Kafka must answer before anything is created (a first start with
+ * wrong brokers exits with status 3); then the replication and catalog
+ * connections, and the slot rule: the slot is created only by the first
+ * session and only when the shipper has never streamed it, which its
+ * record in Kafka tells (README, "The slot rule").  A slot found missing or
+ * invalidated otherwise is a gap: exit status 4, one line saying what is
+ * lost and what to do.  End: wait (bounded) for Kafka to acknowledge what
+ * is in flight, confirm, hang up; when PostgreSQL is going away, hang up
+ * first so that it can stop.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "session.h"
+
+/* Set the session's error (and the status to exit with, if any). */
+bool
+session_fail(Shipper *sh, ExitStatus status, const char *fmt,...)
+{
+	char		msg[ERRLEN];	/* the arguments may include sh->err itself */
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	memcpy(sh->err, msg, sizeof(msg));
+	sh->exit_status = status;
+	return false;
+}
+
+/* Send a standby status update when due, or forced. */
+bool
+send_status(Shipper *sh, bool force)
+{
+	int64_t		now = mono_ms();
+
+	if (!force && now - sh->last_status < sh->cfg->status_interval_ms)
+		return true;
+	if (!stream_send_status(sh->repl, sh->received, sh->fl.confirmed, sh->err, sizeof(sh->err)))
+		return false;
+	sh->last_status = now;
+	return true;
+}
+
+/*
+ * Is PostgreSQL going away?  Checked every SERVER_WATCH_MS on the catalog
+ * connection, which a fast shutdown closes first.
+ */
+bool
+server_going(Shipper *sh, int64_t now)
+{
+	const char *why;
+
+	if (sh->server_gone)
+		return true;
+	if (now < sh->next_watch)
+		return false;
+	sh->next_watch = now + SERVER_WATCH_MS;
+	if (!meta_server_gone(sh->meta))
+		return false;
+	why = pg_take_fatal();
+	sh->server_gone = true;
+	snprintf(sh->err, sizeof(sh->err), "PostgreSQL closed the shipper's connections%s%s "
+			 "(shutting down or restarting?); hanging up so that it can stop",
+			 why[0] ? ": " : "", why);
+	return true;
+}
+
+/*
+ * While the sink waits for room: keep the server from timing us out, and
+ * give up waiting when asked to stop or when the server is going away.
+ */
+static bool
+on_wait(void *arg)
+{
+	Shipper    *sh = arg;
+
+	inflight_advance(&sh->fl);
+	(void) send_status(sh, false);
+	return !stop_requested && !server_going(sh, mono_ms());
+}
+
+/* Write this slot's record to the offsets topic (tracked, not confirmed over). */
+bool
+write_record(Shipper *sh, const char *event)
+{
+	Buf			key = {0};
+	Buf			value = {0};
+	OutMessage	m = {0};
+	Txn		   *t = inflight_settled(&sh->fl, 0);
+	bool		ok;
+
+	offsets_message(&sh->slot_id, event, sh->created_lsn, sh->fl.confirmed, &key, &value);
+	m.topic = sh->cfg->offset_topic;
+	m.key = key.data;
+	m.key_len = key.len;
+	m.value = value.data;
+	m.value_len = value.len;
+	t->pending++;
+	ok = sink_send(sh->sink, &m, t);
+	if (ok)
+		sh->recorded = sh->fl.confirmed;
+	else
+		t->pending--;
+	buf_free(&key);
+	buf_free(&value);
+	return ok;
+}
+
+/* The gap line: what happened to the slot, what is lost, what to do. */
+static bool
+gap(Shipper *sh, const char *what, uint64_t lost_after)
+{
+	return session_fail(sh, EXIT_GAP, "slot \"%s\" %s; changes after LSN " LSN_FMT " are lost. "
+				"Re-snapshot the captured tables, or to go on from now deliberately run "
+				"cellcdc-shipper with --new-slot", sh->cfg->slot_name, what, LSN_ARGS(lost_after));
+}
+
+/*
+ * The slot rule: create the slot only at start-up and only when this
+ * shipper has never streamed it; anything else that finds it missing or
+ * invalidated is a gap.
+ */
+static bool
+check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
+{
+	SlotInfo	info;
+	char		what[ERRLEN];
+
+	if (!slot_inspect(sh->repl, sh->cfg->slot_name, &info, sh->err, sizeof(sh->err)))
+		return false;
+	switch (info.state)
+	{
+		case SLOT_FOREIGN:
+			return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
+		case SLOT_LOST:
+			if (!(sh->first && sh->cfg->new_slot))
+				return gap(sh, "was invalidated: the WAL it needs was removed (wal_status lost, "
+						   "see max_slot_wal_keep_size)",
+						   sh->fl.confirmed ? sh->fl.confirmed : info.confirmed_lsn);
+			log_warn("--new-slot: dropping invalidated slot \"%s\" (confirmed up to " LSN_FMT ")",
+					 sh->cfg->slot_name, LSN_ARGS(info.confirmed_lsn));
+			if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
+				return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+			break;
+		case SLOT_READY:
+			if (info.active_pid)
+				return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART,
+							"another process streams slot \"%s\" (%s): another shipper holds "
+							"the slot; stop it, or give this shipper its own slot.name",
+							sh->cfg->slot_name, info.holder);
+			if (sh->first && sh->cfg->new_slot)
+				return session_fail(sh, EXIT_CONFIG, "--new-slot: slot \"%s\" exists and is usable; "
+							"run without --new-slot", sh->cfg->slot_name);
+			sh->slot_seen = true;
+			return true;
+		case SLOT_MISSING:
+			break;
+	}
+
+	if (info.state == SLOT_MISSING && !(sh->first && sh->cfg->new_slot))
+	{
+		if (sh->slot_seen)
+			return gap(sh, "disappeared while this shipper was using it (dropped?)",
+					   sh->fl.confirmed);
+		if (rec->found)
+		{
+			snprintf(what, sizeof(what), "does not exist, but this shipper created it at LSN "
+					 LSN_FMT " and streamed it (record of %s in %s)",
+					 LSN_ARGS(rec->created_lsn), rec->time, sh->cfg->offset_topic);
+			return gap(sh, what, rec->confirmed_lsn);
+		}
+	}
+	if (!slot_create(sh->repl, sh->cfg->slot_name, &sh->created_lsn, sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	*created = sh->slot_seen = true;
+	sh->fl.confirmed = 0;
+	if (sh->cfg->new_slot && rec->found)
+		log_warn("--new-slot: created slot \"%s\" at " LSN_FMT "; changes between LSN " LSN_FMT
+				 " and it are not sent", sh->cfg->slot_name, LSN_ARGS(sh->created_lsn),
+				 LSN_ARGS(rec->confirmed_lsn));
+	else
+		log_info("created replication slot \"%s\" at " LSN_FMT, sh->cfg->slot_name,
+				 LSN_ARGS(sh->created_lsn));
+	return true;
+}
+
+/* Write the record of a slot just created, and wait until Kafka has it. */
+static bool
+record_created(Shipper *sh, const char *event)
+{
+	if (!sh->store)
+		return true;
+	if (!write_record(sh, event) ||
+		!sink_flush(sh->sink, sh->cfg->startup_timeout_ms) || sink_failed(sh->sink))
+		return session_fail(sh, EXIT_STARTUP, "cannot record slot \"%s\" in offset.storage.topic %s: %s; "
+					"check that the topic can be written (create it, compacted, if the "
+					"cluster does not create topics)", sh->cfg->slot_name, sh->cfg->offset_topic,
+					sink_failed(sh->sink) ? sink_failed(sh->sink)->error : "not acknowledged in time");
+	inflight_advance(&sh->fl);
+	return true;
+}
+
+/* Connect, check Kafka and the slot, start streaming from the confirmed LSN. */
+bool
+session_start(Shipper *sh)
+{
+	SlotRecord	rec = {0};
+	char		sqlstate[6];
+	char		resent[96] = "";
+	bool		created = false;
+
+	sh->sink = sink_open(sh->cfg, inflight_ack, on_wait, sh, sh->err, sizeof(sh->err));
+	if (sh->sink == NULL)
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
+	/* an outage ends with a delivery, not with a new producer */
+	sh->sink->outage_since = sh->outage_since;
+	/* before anything is created, Kafka must answer */
+	if (sh->first && !sink_kafka_reachable(sh->sink, sh->cfg->startup_timeout_ms,
+										   sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	if ((sh->repl = pg_connect(sh->cfg, true, sh->err, sizeof(sh->err))) == NULL ||
+		(sh->meta = pg_connect(sh->cfg, false, sh->err, sizeof(sh->err))) == NULL ||
+		!stream_identify(sh->repl, &sh->sys, sh->err, sizeof(sh->err)))
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
+	sh->slot_id.slot = sh->cfg->slot_name;
+	sh->slot_id.database = sh->sys.dbname;
+	sh->slot_id.system = sh->sys.system;
+
+	if (sh->first && sh->store &&
+		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,
+					  sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	if (!check_slot(sh, &rec, &created))
+		return false;
+	if (sh->first && (created || !rec.found) &&
+		!record_created(sh, created ? (sh->cfg->new_slot ? "new-slot" : "created") : "streaming"))
+		return false;
+	if (!rec.found && !created && sh->first && !sh->store)
+		log_warn("sink=%s keeps no record of the slot: a slot dropped while the shipper is "
+				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");
+
+	sh->renderer = renderer_new(sh->cfg, sh->cfg->dbname ? sh->cfg->dbname : PQdb(sh->repl),
+								meta_lookup, sh->meta);
+	if (!stream_start(sh->repl, sh->cfg, sh->fl.confirmed, sqlstate, sh->err, sizeof(sh->err)))
+	{
+		/* the slot changed since check_slot looked */
+		if (strcmp(sqlstate, SQLSTATE_UNDEFINED_OBJECT) == 0)
+			return gap(sh, "disappeared while this shipper was using it (dropped?)",
+					   sh->fl.confirmed);
+		if (strcmp(sqlstate, SQLSTATE_NOT_IN_PREREQ) == 0)
+			return gap(sh, "was invalidated: the WAL it needs was removed", sh->fl.confirmed);
+		if (strcmp(sqlstate, SQLSTATE_OBJECT_IN_USE) == 0)
+			return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "another process streams slot \"%s\": "
+						"another shipper holds the slot; stop it, or give this shipper its own "
+						"slot.name", sh->cfg->slot_name);
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
+	}
+	sh->streaming = sh->ever_streamed = true;
+	sh->last_status = 0;
+	if (sh->resend)
+		snprintf(resent, sizeof(resent), "; the %ld messages the last session left "
+				 "unacknowledged are sent again", sh->resend);
+	log_info("streaming slot \"%s\" from %s to %s%s", sh->cfg->slot_name,
+			 sh->fl.confirmed ? "the last confirmed position" : "the slot's position",
+			 sh->cfg->sink == SINK_KAFKA ? "Kafka" :
+			 sh->cfg->sink == SINK_STDOUT ? "stdout" : "nowhere (sink=null)", resent);
+	sh->resend = 0;
+	return true;
+}
+
+/*
+ * Wait for the sink to settle what it holds, up to timeout_ms (or until
+ * it fails), confirming as acknowledgements arrive.  True if all settled.
+ */
+static bool
+drain(Shipper *sh, int timeout_ms)
+{
+	int64_t		deadline = mono_ms() + timeout_ms;
+
+	while (sink_pending(sh->sink) > 0 && mono_ms() < deadline && !sink_failed(sh->sink))
+	{
+		sink_flush(sh->sink, 100);
+		inflight_advance(&sh->fl);
+		if (sh->repl && sh->streaming)
+			(void) send_status(sh, false);
+	}
+	sink_poll(sh->sink, 0);
+	inflight_advance(&sh->fl);
+	return sink_pending(sh->sink) == 0 &&
+		(!sink_failed(sh->sink) || sink_failed(sh->sink)->kind == FAIL_OUTPUT_CLOSED);
+}
+
+/*
+ * Tear the session down.  Unless PostgreSQL is going away, first wait
+ * (bounded) for what the sink holds, so the next session starts after it
+ * rather than sending it again; then tell the server how far it may let go.
+ * Returns true if everything handed to the sink was acknowledged.
+ */
+bool
+session_end(Shipper *sh, bool stopping)
+{
+	bool		settled = true;
+	long		unacked;
+
+	if (sh->server_gone)
+	{
+		PQfinish(sh->repl);
+		sh->repl = NULL;
+	}
+	else if (sh->sink && (stopping || sh->sink->outage_since == 0))
+		settled = drain(sh, sh->cfg->shutdown_timeout_ms);
+	if (stopping && settled && sh->store && sh->streaming)
+		settled = write_record(sh, "stopped") && drain(sh, sh->cfg->shutdown_timeout_ms);
+	if (sh->repl && sh->streaming && PQstatus(sh->repl) == CONNECTION_OK)
+	{
+		char		err[ERRLEN];
+
+		(void) stream_send_status(sh->repl, sh->received, sh->fl.confirmed, err, sizeof(err));
+		PQputCopyEnd(sh->repl, NULL);
+	}
+	unacked = inflight_unacked(&sh->fl);
+	if (stopping && unacked > 0)
+		log_warn("%ld messages were not acknowledged by Kafka; the slot keeps them for "
+				 "the next start", unacked);
+	sh->resend = unacked;
+	if (sh->sink)
+	{
+		sh->outage_since = sh->sink->outage_since;
+		sink_close(sh->sink, true);
+	}
+	if (sh->renderer)
+		renderer_free(sh->renderer);
+	PQfinish(sh->repl);
+	PQfinish(sh->meta);
+	inflight_reset(&sh->fl);
+	sh->sink = NULL;
+	sh->renderer = NULL;
+	sh->repl = sh->meta = NULL;
+	sh->streaming = sh->server_gone = false;
+	return settled && unacked == 0;
+}

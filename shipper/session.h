@@ -1,0 +1,87 @@
+/*
+ * session.h
+ *		One session of the shipper: a replication connection's life, from
+ *		start-up checks (Kafka, PostgreSQL, the slot rule) through streaming
+ *		to tear-down.  main.c runs sessions; session.c starts and ends them;
+ *		stream.c is the loop that moves records from the slot to the sink;
+ *		ops/report.c says how it goes.
+ */
+#ifndef SHIPPER_SESSION_H
+#define SHIPPER_SESSION_H
+
+#include <signal.h>
+
+#include "delivery/delivery.h"
+#include "sink/sink.h"
+#include "source/source.h"
+
+typedef struct Shipper
+{
+	Config	   *cfg;
+	PGconn	   *repl;
+	PGconn	   *meta;
+	Sink	   *sink;
+	Renderer   *renderer;
+	Inflight	fl;
+	Retry		retry;
+
+	SystemId	sys;
+	SlotId		slot_id;
+	bool		first;			/* the first session of this process */
+	bool		slot_seen;		/* the slot existed (or was made) in this process */
+	bool		ever_streamed;
+	bool		streaming;		/* this session's START_REPLICATION succeeded */
+	bool		server_gone;	/* PostgreSQL is going away: hang up at once */
+	int64_t		next_watch;		/* mono ms of the next check for that */
+	bool		store;			/* the slot's record is kept in Kafka */
+	uint64_t	created_lsn;	/* where the slot was created, if known */
+	uint64_t	recorded;		/* confirmed LSN in the last record written */
+
+	uint64_t	received;		/* last LSN received */
+	int64_t		last_status;	/* mono ms, when status was last sent */
+
+	/* how this session failed */
+	ExitStatus	exit_status;	/* non-zero: stop with it, do not restart */
+	uint64_t	fail_position;	/* the failure's LSN, 0 if not tied to one */
+	char		err[ERRLEN];
+
+	/* counts and what ops/ reports */
+	uint64_t	changes;		/* messages handed to the sink */
+	uint64_t	txns;
+	uint64_t	dead_lettered;
+	int64_t		next_progress;
+	uint64_t	progress_changes;
+	uint64_t	progress_txns;
+	int64_t		outage_reported;	/* mono ms of the last outage line, 0: none */
+	int64_t		outage_since;	/* an outage that outlived its session's sink */
+	long		resend;			/* messages a failed session left unacknowledged */
+	Buf			dlq_value;
+} Shipper;
+
+/* a failure after which the shipper restarts (no exit status yet) */
+#define RESTART EXIT_STOPPED
+
+/* how often the catalog connection is checked for a server going away */
+#define SERVER_WATCH_MS 100
+
+/* set by the signal handlers in main.c */
+extern volatile sig_atomic_t stop_requested;
+extern volatile sig_atomic_t hup_received;
+
+/* session.c */
+extern bool session_fail(Shipper *sh, ExitStatus status, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+extern bool session_start(Shipper *sh);
+extern bool session_end(Shipper *sh, bool stopping);
+extern bool send_status(Shipper *sh, bool force);
+extern bool server_going(Shipper *sh, int64_t now);
+extern bool write_record(Shipper *sh, const char *event);
+
+/* stream.c */
+extern bool stream_changes(Shipper *sh);
+
+/* ops/report.c */
+extern void report_progress(Shipper *sh, int64_t now);
+extern void report_outage(Shipper *sh, int64_t now);
+
+#endif							/* SHIPPER_SESSION_H */
