@@ -7,7 +7,7 @@
  * only '"', '\\' and the C0 controls are escaped; the five controls with a
  * short form use it, the others \u00XX with uppercase hex digits.
  */
-#include "json.h"
+#include "render/json.h"
 
 #include <string.h>
 

@@ -1,0 +1,308 @@
+/*
+ * relation.c
+ *		The relation cache: what each RELATION record said, and everything
+ *		derived from it once so that rows need no lookups.
+ *
+ * An entry per relation OID holds the columns with their writers, default,
+ * fallback and placeholder JSON, the key columns in Debezium's order, the
+ * topic, and the key and envelope schemas as JSON text.  A RELATION record
+ * that repeats the cached one (a new session sends them again) keeps the
+ * entry; a different one replaces it.
+ */
+#include "render/render_int.h"
+#include "ops/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/json.h"
+
+/* Free one relation and everything derived from it. */
+void
+rel_free(Rel *rel)
+{
+	int			i;
+
+	if (rel == NULL)
+		return;
+	for (i = 0; i < rel->ncols; i++)
+	{
+		Col		   *c = &rel->cols[i];
+
+		free(c->name);
+		free(c->fieldkey);
+		free(c->meta.type_name);
+		free(c->meta.elem_type_name);
+		free(c->meta.enum_labels);
+		free(c->meta.default_expr);
+		free(c->meta.comment);
+		free(c->def);
+		free(c->fallback);
+		free(c->ph);
+	}
+	free(rel->cols);
+	free(rel->key);
+	free(rel->raw);
+	free(rel->qualified);
+	free(rel->topic);
+	free(rel->key_prefix);
+	free(rel->val_prefix);
+	free(rel->src_names);
+	free(rel);
+}
+
+/* The relation with this OID, or NULL. */
+Rel *
+rel_lookup(Renderer *r, uint32_t relid)
+{
+	Rel		   *rel;
+
+	if (r->last && r->last->relid == relid)
+		return r->last;
+	for (rel = r->rels[relid % RELHASH]; rel; rel = rel->next)
+		if (rel->relid == relid)
+			return r->last = rel;
+	return NULL;
+}
+
+/* The relation a change names; an error when no RELATION came first. */
+Rel *
+rel_get(Renderer *r, uint32_t relid, const char *what)
+{
+	Rel		   *rel = rel_lookup(r, relid);
+
+	if (rel == NULL)
+		render_fail(r, "%s record for relation OID %u, which no RELATION record has described "
+					"(records must come from one decoding session, from its start)", what, relid);
+	return rel;
+}
+
+/* Order key columns by their declared key position when the catalog gave it. */
+static void
+order_key(Rel *rel)
+{
+	int			i,
+				j;
+	bool		known = false;
+
+	for (i = 0; i < rel->nkey; i++)
+		if (rel->cols[rel->key[i]].meta.key_position > 0)
+			known = true;
+	if (!known)
+		return;
+	for (i = 1; i < rel->nkey; i++)
+	{
+		int			k = rel->key[i];
+		int			pos = rel->cols[k].meta.key_position;
+
+		for (j = i - 1; j >= 0 && rel->cols[rel->key[j]].meta.key_position > pos; j--)
+			rel->key[j + 1] = rel->key[j];
+		rel->key[j + 1] = k;
+	}
+}
+
+/* Apply a RELATION record: (re)build the relation's cache entry. */
+bool
+on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
+{
+	CdcRelation hdr;
+	Rel		   *rel;
+	Rel		   *old;
+	Rel		  **pp;
+	const char **names;
+	char		merr[300];
+	Buf			b = {0};
+	char	   *s;
+	char	   *schema;
+	char	   *table;
+	uint32_t	i;
+	int			nflag;
+
+	if (!cdc_read_relation(rd, &hdr))
+		return render_fail(r, "malformed RELATION record: %s", rd->error);
+	old = rel_lookup(r, hdr.relid);
+	/* a resend of the same definition (a new session): keep what we built */
+	if (old && old->raw_len == len && memcmp(old->raw, data, len) == 0)
+		return true;
+
+	rel = xcalloc(1, sizeof(Rel));
+	rel->relid = hdr.relid;
+	rel->replident = hdr.replident;
+	rel->ncols = (int) hdr.ncols;
+	rel->cols = xcalloc(hdr.ncols, sizeof(Col));
+	rel->key = xcalloc(hdr.ncols, sizeof(int));
+	schema = xstrndup(hdr.schema.data, hdr.schema.len);
+	table = xstrndup(hdr.table.data, hdr.table.len);
+	for (i = 0; i < hdr.ncols; i++)
+	{
+		CdcColumn	col;
+		Col		   *c = &rel->cols[i];
+
+		if (!cdc_read_column(rd, &col))
+		{
+			render_fail(r, "malformed RELATION record for %s.%s, column %u: %s", schema, table, i + 1, rd->error);
+			goto bad;
+		}
+		c->name = xstrndup(col.name.data, col.name.len);
+		c->name_len = col.name.len;
+		c->flags = col.flags;
+		c->typid = col.typid;
+		c->basetypid = col.basetypid;
+		c->typmod = col.basetypmod;
+	}
+	if (!cdc_at_end(rd))
+	{
+		cdc_fail(rd, "bytes after the last column");
+		render_fail(r, "malformed RELATION record for %s.%s: %s", schema, table, rd->error);
+		goto bad;
+	}
+	rel->raw = xcalloc(len, 1);
+	memcpy(rel->raw, data, len);
+	rel->raw_len = len;
+
+	/* what the record does not say: type names, labels, defaults, comments */
+	if (r->meta && hdr.ncols > 0)
+	{
+		ColumnMeta *metas = xcalloc(hdr.ncols, sizeof(ColumnMeta));
+
+		names = xcalloc(hdr.ncols, sizeof(char *));
+		for (i = 0; i < hdr.ncols; i++)
+			names[i] = rel->cols[i].name;
+		merr[0] = '\0';
+		if (!r->meta(r->meta_arg, hdr.relid, (int) hdr.ncols, names, metas, merr, sizeof(merr)))
+		{
+			for (i = 0; i < hdr.ncols; i++)
+			{
+				free(metas[i].type_name);
+				free(metas[i].elem_type_name);
+				free(metas[i].enum_labels);
+				free(metas[i].default_expr);
+				free(metas[i].comment);
+			}
+			free(metas);
+			free(names);
+			render_fail(r, "cannot read the catalog for relation %s.%s (OID %u): %s", schema, table,
+						hdr.relid, merr[0] ? merr : "no reason given");
+			goto bad;
+		}
+		for (i = 0; i < hdr.ncols; i++)
+			rel->cols[i].meta = metas[i];
+		free(metas);
+		free(names);
+	}
+
+	buf_puts(&b, schema);
+	buf_putc(&b, '.');
+	buf_puts(&b, table);
+	rel->qualified = buf_take(&b, NULL);
+
+	for (i = 0; i < hdr.ncols; i++)
+	{
+		Col		   *c = &rel->cols[i];
+
+		classify_column(&r->cfg, c);
+		column_constants(&r->cfg, c, &r->tmp);
+		if (c->t.kind == K_UNKNOWN || (c->t.kind == K_ARRAY && c->elem.kind == K_UNKNOWN))
+			/* Debezium drops such columns; we keep their text (see classify_column) */
+			log_warn("column %s.%s has type %s (OID %u), which Debezium "
+					 "does not map; its PostgreSQL text is sent as a string",
+					rel->qualified, c->name, c->meta.type_name ? c->meta.type_name : "?", c->typid);
+	}
+
+	/* the key: primary key columns, else replica identity index columns */
+	for (nflag = CDC_COL_PKEY; nflag <= CDC_COL_IDENTITY && rel->nkey == 0; nflag <<= 1)
+		for (i = 0; i < hdr.ncols; i++)
+			if (rel->cols[i].flags & nflag)
+				rel->key[rel->nkey++] = (int) i;
+	order_key(rel);
+
+	/* topic and schema names: <prefix>.<schema>.<table> */
+	buf_puts(&b, r->cfg.topic_prefix);
+	buf_puts(&b, r->cfg.topic_delimiter);
+	buf_puts(&b, schema);
+	buf_puts(&b, r->cfg.topic_delimiter);
+	buf_puts(&b, table);
+	rel->topic = topic_sanitize(b.data);
+	buf_reset(&b);
+	{
+		Buf			n = {0};
+		char	   *value_name,
+				   *env_name,
+				   *key_name;
+
+		buf_puts(&n, r->cfg.topic_prefix);
+		buf_putc(&n, '.');
+		buf_puts(&n, schema);
+		buf_putc(&n, '.');
+		buf_puts(&n, table);
+		size_t		base = n.len;
+
+		buf_puts(&n, ".Key");
+		key_name = xstrdup(n.data);
+		n.len = base;
+		buf_puts(&n, ".Value");
+		value_name = xstrdup(n.data);
+		n.len = base;
+		buf_puts(&n, ".Envelope");
+		env_name = xstrdup(n.data);
+		buf_free(&n);
+
+		if (r->cfg.key_schemas && rel->nkey > 0)
+		{
+			s = key_schema(&r->cfg, key_name, rel->cols, rel->key, rel->nkey);
+			rel->key_prefix = schema_prefix(s, &rel->key_prefix_len);
+			free(s);
+		}
+		if (r->cfg.value_schemas)
+		{
+			s = envelope_schema(&r->cfg, value_name, env_name, rel->cols, rel->ncols);
+			rel->val_prefix = schema_prefix(s, &rel->val_prefix_len);
+			free(s);
+		}
+		free(key_name);
+		free(value_name);
+		free(env_name);
+	}
+	JLIT(&b, ",\"schema\":");
+	json_str(&b, schema, strlen(schema));
+	JLIT(&b, ",\"table\":");
+	json_str(&b, table, strlen(table));
+	rel->src_names = buf_take(&b, &rel->src_names_len);
+	free(schema);
+	free(table);
+
+	/* replace any older entry */
+	for (pp = &r->rels[rel->relid % RELHASH]; *pp; pp = &(*pp)->next)
+		if (*pp == old)
+		{
+			*pp = old->next;
+			break;
+		}
+	if (old)
+	{
+		/* the transaction's per-table count lives in r->txt, by slot */
+		rel->tx_gen = old->tx_gen;
+		rel->tx_slot = old->tx_slot;
+		rel->warned_nothing = old->warned_nothing;
+		rel_free(old);
+	}
+	rel->next = r->rels[rel->relid % RELHASH];
+	r->rels[rel->relid % RELHASH] = rel;
+	r->last = rel;
+	if (r->valcap < hdr.ncols)
+	{
+		free(r->oldv);
+		free(r->newv);
+		r->valcap = hdr.ncols < 64 ? 64 : hdr.ncols;
+		r->oldv = xcalloc(r->valcap, sizeof(CdcValue));
+		r->newv = xcalloc(r->valcap, sizeof(CdcValue));
+	}
+	return true;
+
+bad:
+	free(schema);
+	free(table);
+	rel_free(rel);
+	return false;
+}
