@@ -113,7 +113,6 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 	const char **names;
 	char		merr[300];
 	Buf			b = {0};
-	char	   *s;
 	char	   *schema;
 	char	   *table;
 	uint32_t	i;
@@ -249,17 +248,11 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 		buf_free(&n);
 
 		if (r->cfg.key_schemas && rel->nkey > 0)
-		{
-			s = key_schema(&r->cfg, key_name, rel->cols, rel->key, rel->nkey);
-			rel->key_prefix = schema_prefix(s, &rel->key_prefix_len);
-			free(s);
-		}
+			rel->key_prefix = key_prefix(&r->cfg, key_name, rel->cols, rel->key, rel->nkey,
+										 &rel->key_prefix_len);
 		if (r->cfg.value_schemas)
-		{
-			s = envelope_schema(&r->cfg, value_name, env_name, rel->cols, rel->ncols);
-			rel->val_prefix = schema_prefix(s, &rel->val_prefix_len);
-			free(s);
-		}
+			rel->val_prefix = envelope_prefix(&r->cfg, value_name, env_name, rel->cols,
+											  rel->ncols, &rel->val_prefix_len);
 		free(key_name);
 		free(value_name);
 		free(env_name);

@@ -51,7 +51,6 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)
 	const char *prefix;
 	const char *delim;
 	Buf			b = {0};
-	char	   *s;
 
 	r->cfg = *cfg;
 	r->cfg.topic_prefix = xstrdup(cfg->topic_prefix ? cfg->topic_prefix : "");
@@ -92,18 +91,10 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)
 	r->tx_topic = topic_sanitize(b.data);
 	buf_free(&b);
 
-	s = message_key_schema();
-	r->msgkey_prefix = schema_prefix(s, NULL);
-	free(s);
-	s = message_value_schema(&r->cfg);
-	r->msgval_prefix = schema_prefix(s, NULL);
-	free(s);
-	s = tx_key_schema();
-	r->txkey_prefix = schema_prefix(s, NULL);
-	free(s);
-	s = tx_value_schema();
-	r->txval_prefix = schema_prefix(s, NULL);
-	free(s);
+	r->msgkey_prefix = message_key_prefix();
+	r->msgval_prefix = message_value_prefix(&r->cfg);
+	r->txkey_prefix = tx_key_prefix();
+	r->txval_prefix = tx_value_prefix();
 	return r;
 }
 

@@ -270,16 +270,16 @@ extern char *topic_sanitize(const char *name);
 /* types.c */
 extern void classify_column(const Config *cfg, Col *c);
 
-/* schema.c: Connect schemas as JSON text */
-extern char *schema_prefix(const char *schema, size_t *len);
-extern char *key_schema(const Config *cfg, const char *name, Col *cols, const int *key,
-						int nkey);
-extern char *envelope_schema(const Config *cfg, const char *value_name,
-							 const char *envelope_name, Col *cols, int ncols);
-extern char *message_key_schema(void);
-extern char *message_value_schema(const Config *cfg);
-extern char *tx_key_schema(void);
-extern char *tx_value_schema(void);
+/* schema.c: Connect schemas, each as a message prefix {"schema":...,"payload": */
+extern char *key_prefix(const Config *cfg, const char *name, const Col *cols, const int *key,
+						int nkey, size_t *len);
+extern char *envelope_prefix(const Config *cfg, const char *value_name,
+							 const char *envelope_name, const Col *cols, int ncols,
+							 size_t *len);
+extern char *message_key_prefix(void);
+extern char *message_value_prefix(const Config *cfg);
+extern char *tx_key_prefix(void);
+extern char *tx_value_prefix(void);
 
 /* defaults.c: what a column gets without a value */
 extern void column_constants(const Config *cfg, Col *c, Buf *tmp);

@@ -3,424 +3,361 @@
  *		Connect schemas, as Kafka Connect's JsonConverter writes them.
  *
  * Each table gets a key schema and an envelope schema, built once per
- * RELATION record and kept as JSON text; the logical decoding message and
- * transaction metadata schemas are fixed per renderer.  Schemas are built
- * with jansson, which keeps insertion order, in the key order
- * JsonConverter writes: type, items/fields, optional, name, version, doc,
- * parameters, default, field.  A column's default is written by the same
- * code as row values (defaults.c) and spliced into the dumped schema in
- * place of a marker string, so that floats and decimals print exactly as
- * in rows.
+ * RELATION record; the logical decoding message and transaction metadata
+ * schemas are fixed per renderer.  Each is kept as the prefix of its
+ * messages, {"schema":<schema>,"payload":, so a message only appends its
+ * payload.
+ *
+ * Schemas are written with the same JSON writer as rows, keys in the
+ * order JsonConverter writes them: type, items/fields, optional, name,
+ * version, doc, parameters, default, field.  Every struct (a table's key,
+ * rows, envelope, source, the transaction block, messages) is opened with
+ * struct_open() and closed with struct_close(); a column's default is the
+ * JSON its values are written as (defaults.c), so that floats and
+ * decimals print exactly as in rows.
  */
 #include "render/render_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "render/json.h"
 
-#define DEFAULT_MARKER "\x01" "cellcdc-default-"
-#define DEFAULT_MARKER_JSON "\"\\u0001cellcdc-default-"
-
-/* {"schema":<schema>,"payload": */
-char *
-schema_prefix(const char *schema, size_t *len)
+/* Start a message prefix: {"schema": */
+static void
+prefix_open(Buf *b)
 {
-	Buf			b = {0};
-
-	JLIT(&b, "{\"schema\":");
-	buf_puts(&b, schema);
-	JLIT(&b, ",\"payload\":");
-	return buf_take(&b, len);
+	JLIT(b, "{\"schema\":");
 }
 
-/* A jansson string that tolerates bad UTF-8 (replaced by '?'). */
-static json_t *
-jstr(const char *s)
+/* Finish a message prefix with ,"payload": and hand it over. */
+static char *
+prefix_take(Buf *b, size_t *len)
 {
-	json_t	   *j = json_string(s);
+	JLIT(b, ",\"payload\":");
+	return buf_take(b, len);
+}
 
-	if (j == NULL)
+/* A quoted string member: ,"key":"value" */
+static void
+string_member(Buf *b, const char *key, const char *value)
+{
+	buf_putc(b, ',');
+	json_str(b, key, strlen(key));
+	buf_putc(b, ':');
+	json_str(b, value, strlen(value));
+}
+
+/* Open a schema: {"type":"T", after a comma when it follows another member. */
+static void
+schema_open(Buf *b, const char *type)
+{
+	if (b->len > 0 && b->data[b->len - 1] == '}')
+		buf_putc(b, ',');
+	JLIT(b, "{\"type\":");
+	json_str(b, type, strlen(type));
+}
+
+/* ,"optional":O, then ,"name":N when named, then ,"version":V when V > 0 */
+static void
+schema_naming(Buf *b, bool optional, const char *name, int version)
+{
+	if (optional)
+		JLIT(b, ",\"optional\":true");
+	else
+		JLIT(b, ",\"optional\":false");
+	if (name != NULL)
+		string_member(b, "name", name);
+	if (version > 0)
 	{
-		char	   *copy = strdup(s);
-		char	   *p;
-
-		if (copy == NULL)
-			abort();
-		for (p = copy; *p; p++)
-			if ((unsigned char) *p >= 0x80)
-				*p = '?';
-		j = json_string(copy);
-		free(copy);
+		JLIT(b, ",\"version\":");
+		json_i64(b, version);
 	}
-	return j;
 }
 
-/* The schema of one type, without "field": the keys in JsonConverter order. */
-static json_t *
-type_schema(const Config *cfg, const TypeSpec *t, const Col *c, bool optional,
-			const char *doc, const char *def_marker)
+/* Close a schema: ,"field":F when it is a struct member, then } */
+static void
+schema_close(Buf *b, const char *field)
 {
-	json_t	   *s = json_object();
-	json_t	   *params = NULL;
+	if (field != NULL)
+		string_member(b, "field", field);
+	buf_putc(b, '}');
+}
+
+/* Open a struct schema; its members follow, then struct_close(). */
+static void
+struct_open(Buf *b)
+{
+	schema_open(b, "struct");
+	JLIT(b, ",\"fields\":[");
+}
+
+/* Close a struct schema opened with struct_open(). */
+static void
+struct_close(Buf *b, bool optional, const char *name, int version, const char *field)
+{
+	buf_putc(b, ']');
+	schema_naming(b, optional, name, version);
+	schema_close(b, field);
+}
+
+/* A plain {"type":T,"optional":O,"field":F} member. */
+static void
+simple_field(Buf *b, const char *type, bool optional, const char *field)
+{
+	schema_open(b, type);
+	schema_naming(b, optional, NULL, 0);
+	schema_close(b, field);
+}
+
+/*
+ * The schema of one type: a column's (with its doc, default and field
+ * name) or an array's items (all three NULL).
+ */
+static void
+type_schema(Buf *b, const Config *cfg, const TypeSpec *t, const Col *c, bool optional,
+			const char *doc, const Col *with_default, const char *field)
+{
 	char		num[32];
 
-	json_object_set_new(s, "type", json_string(t->type));
+	schema_open(b, t->type);
 	if (t->kind == K_VARDECIMAL)
 	{
-		json_t	   *fields = json_array();
-		json_t	   *f;
-
-		f = json_object();
-		json_object_set_new(f, "type", json_string("int32"));
-		json_object_set_new(f, "optional", json_false());
-		json_object_set_new(f, "field", json_string("scale"));
-		json_array_append_new(fields, f);
-		f = json_object();
-		json_object_set_new(f, "type", json_string("bytes"));
-		json_object_set_new(f, "optional", json_false());
-		json_object_set_new(f, "field", json_string("value"));
-		json_array_append_new(fields, f);
-		json_object_set_new(s, "fields", fields);
+		JLIT(b, ",\"fields\":[");
+		simple_field(b, "int32", false, "scale");
+		simple_field(b, "bytes", false, "value");
+		buf_putc(b, ']');
 		if (doc == NULL)
 			doc = "Variable scaled decimal";
 	}
 	else if (t->kind == K_ARRAY)
-		json_object_set_new(s, "items", type_schema(cfg, &c->elem, c, true, NULL, NULL));
-	json_object_set_new(s, "optional", json_boolean(optional));
-	if (t->name != NULL)
 	{
-		json_object_set_new(s, "name", json_string(t->name));
-		json_object_set_new(s, "version", json_integer(1));
+		JLIT(b, ",\"items\":");
+		type_schema(b, cfg, &c->elem, c, true, NULL, NULL, NULL);
 	}
+	schema_naming(b, optional, t->name, t->name != NULL ? 1 : 0);
 	if (doc != NULL)
-		json_object_set_new(s, "doc", jstr(doc));
+		string_member(b, "doc", doc);
 	if (t->kind == K_DECIMAL || (t->kind == K_MONEY && cfg->decimal_mode == DECIMAL_PRECISE))
 	{
-		params = json_object();
 		snprintf(num, sizeof(num), "%d", t->scale);
-		json_object_set_new(params, "scale", json_string(num));
+		JLIT(b, ",\"parameters\":{\"scale\":");
+		json_str(b, num, strlen(num));
 		if (t->kind == K_DECIMAL)
 		{
 			snprintf(num, sizeof(num), "%d", t->precision);
-			json_object_set_new(params, "connect.decimal.precision", json_string(num));
+			JLIT(b, ",\"connect.decimal.precision\":");
+			json_str(b, num, strlen(num));
 		}
+		buf_putc(b, '}');
 	}
 	else if (t->kind == K_BITS)
 	{
-		params = json_object();
 		snprintf(num, sizeof(num), "%d", t->bits);
-		json_object_set_new(params, "length", json_string(num));
+		JLIT(b, ",\"parameters\":{\"length\":");
+		json_str(b, num, strlen(num));
+		buf_putc(b, '}');
 	}
 	else if (t->name != NULL && strcmp(t->name, "io.debezium.data.Enum") == 0)
 	{
-		params = json_object();
-		json_object_set_new(params, "allowed", jstr(c->meta.enum_labels ? c->meta.enum_labels : ""));
+		const char *labels = c->meta.enum_labels ? c->meta.enum_labels : "";
+
+		JLIT(b, ",\"parameters\":{\"allowed\":");
+		json_str(b, labels, strlen(labels));
+		buf_putc(b, '}');
 	}
-	if (params != NULL)
-		json_object_set_new(s, "parameters", params);
-	if (def_marker != NULL)
-		json_object_set_new(s, "default", json_string(def_marker));
-	return s;
-}
-
-/* A struct member's schema: the type's schema plus "field". */
-static json_t *
-field_schema(const Config *cfg, const Col *c, int index)
-{
-	char		marker[64];
-	json_t	   *s;
-
-	snprintf(marker, sizeof(marker), DEFAULT_MARKER "%d\x02", index);
-	s = type_schema(cfg, &c->t, c, (c->flags & CDC_COL_NOTNULL) == 0, c->meta.comment,
-					c->def ? marker : NULL);
-	json_object_set_new(s, "field", jstr(c->name));
-	return s;
-}
-
-/* A plain {"type":T,"optional":O,"field":F} member. */
-static json_t *
-simple_field(const char *type, bool optional, const char *field)
-{
-	json_t	   *f = json_object();
-
-	json_object_set_new(f, "type", json_string(type));
-	json_object_set_new(f, "optional", json_boolean(optional));
-	json_object_set_new(f, "field", json_string(field));
-	return f;
-}
-
-/* Dump compactly and put each column's default JSON in place of its marker. */
-static char *
-dump(json_t *schema, Col *cols)
-{
-	char	   *text = json_dumps(schema, JSON_COMPACT);
-	Buf			out = {0};
-	const char *p;
-	const char *hit;
-	size_t		mlen = strlen(DEFAULT_MARKER_JSON);
-
-	json_decref(schema);
-	if (text == NULL)
-		out_of_memory();		/* jansson's only failure here */
-	if (cols == NULL || strstr(text, DEFAULT_MARKER_JSON) == NULL)
-		return text;
-	p = text;
-	while ((hit = strstr(p, DEFAULT_MARKER_JSON)) != NULL)
+	if (with_default != NULL && with_default->def != NULL)
 	{
-		char	   *end;
-		long		idx = strtol(hit + mlen, &end, 10);
-
-		buf_put(&out, p, (size_t) (hit - p));
-		/* the marker closes with \u0002 and a quote */
-		if (strncmp(end, "\\u0002\"", 7) != 0 || cols[idx].def == NULL)
-		{
-			buf_put(&out, hit, 1);
-			p = hit + 1;
-			continue;
-		}
-		buf_put(&out, cols[idx].def, cols[idx].def_len);
-		p = end + 7;
+		JLIT(b, ",\"default\":");
+		buf_put(b, with_default->def, with_default->def_len);
 	}
-	buf_puts(&out, p);
-	free(text);
-	return out.data;
+	schema_close(b, field);
 }
 
-/* The key struct: the key columns, or NULL when there are none. */
-char *
-key_schema(const Config *cfg, const char *name, Col *cols, const int *key, int nkey)
+/* A column as a struct member: its type's schema plus doc, default and "field". */
+static void
+column_field(Buf *b, const Config *cfg, const Col *c)
 {
-	json_t	   *s = json_object();
-	json_t	   *fields = json_array();
+	type_schema(b, cfg, &c->t, c, (c->flags & CDC_COL_NOTNULL) == 0, c->meta.comment, c,
+				c->name);
+}
+
+/* The key schema prefix: a struct of the key columns, in key order. */
+char *
+key_prefix(const Config *cfg, const char *name, const Col *cols, const int *key, int nkey,
+		   size_t *len)
+{
+	Buf			b = {0};
 	int			i;
 
+	prefix_open(&b);
+	struct_open(&b);
 	for (i = 0; i < nkey; i++)
-		json_array_append_new(fields, field_schema(cfg, &cols[key[i]], key[i]));
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", fields);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", jstr(name));
-	return dump(s, cols);
+		column_field(&b, cfg, &cols[key[i]]);
+	struct_close(&b, false, name, 0, NULL);
+	return prefix_take(&b, len);
 }
 
 /* The source struct of this layout. */
-static json_t *
-source_schema(const Config *cfg)
+static void
+source_schema(Buf *b, const Config *cfg)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
-	json_t	   *snap;
-	json_t	   *params;
 	bool		us = cfg->layout >= DBZ_2_6;
 
-	json_array_append_new(f, simple_field("string", false, "version"));
-	json_array_append_new(f, simple_field("string", false, "connector"));
-	json_array_append_new(f, simple_field("string", false, "name"));
-	json_array_append_new(f, simple_field("int64", false, "ts_ms"));
-	snap = json_object();
-	json_object_set_new(snap, "type", json_string("string"));
-	json_object_set_new(snap, "optional", json_true());
-	json_object_set_new(snap, "name", json_string("io.debezium.data.Enum"));
-	json_object_set_new(snap, "version", json_integer(1));
-	params = json_object();
-	json_object_set_new(params, "allowed", json_string(cfg->layout >= DBZ_3_1
-													   ? "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"
-													   : "true,last,false,incremental"));
-	json_object_set_new(snap, "parameters", params);
-	json_object_set_new(snap, "default", json_string("false"));
-	json_object_set_new(snap, "field", json_string("snapshot"));
-	json_array_append_new(f, snap);
-	json_array_append_new(f, simple_field("string", false, "db"));
-	json_array_append_new(f, simple_field("string", true, "sequence"));
+	struct_open(b);
+	simple_field(b, "string", false, "version");
+	simple_field(b, "string", false, "connector");
+	simple_field(b, "string", false, "name");
+	simple_field(b, "int64", false, "ts_ms");
+	schema_open(b, "string");
+	schema_naming(b, true, "io.debezium.data.Enum", 1);
+	JLIT(b, ",\"parameters\":{\"allowed\":");
+	if (cfg->layout >= DBZ_3_1)
+		JLIT(b, "\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"");
+	else
+		JLIT(b, "\"true,last,false,incremental\"");
+	JLIT(b, "},\"default\":\"false\"");
+	schema_close(b, "snapshot");
+	simple_field(b, "string", false, "db");
+	simple_field(b, "string", true, "sequence");
 	if (us)
 	{
-		json_array_append_new(f, simple_field("int64", true, "ts_us"));
-		json_array_append_new(f, simple_field("int64", true, "ts_ns"));
+		simple_field(b, "int64", true, "ts_us");
+		simple_field(b, "int64", true, "ts_ns");
 	}
-	json_array_append_new(f, simple_field("string", false, "schema"));
-	json_array_append_new(f, simple_field("string", false, "table"));
-	json_array_append_new(f, simple_field("int64", true, "txId"));
-	json_array_append_new(f, simple_field("int64", true, "lsn"));
-	json_array_append_new(f, simple_field("int64", true, "xmin"));
+	simple_field(b, "string", false, "schema");
+	simple_field(b, "string", false, "table");
+	simple_field(b, "int64", true, "txId");
+	simple_field(b, "int64", true, "lsn");
+	simple_field(b, "int64", true, "xmin");
 	if (cfg->layout >= DBZ_3_5)
 	{
-		json_array_append_new(f, simple_field("string", true, "origin"));
-		json_array_append_new(f, simple_field("int64", true, "origin_lsn"));
+		simple_field(b, "string", true, "origin");
+		simple_field(b, "int64", true, "origin_lsn");
 	}
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", json_string("io.debezium.connector.postgresql.Source"));
-	if (cfg->layout >= DBZ_3_1)
-		json_object_set_new(s, "version", json_integer(1));
-	json_object_set_new(s, "field", json_string("source"));
-	return s;
+	struct_close(b, false, "io.debezium.connector.postgresql.Source",
+				 cfg->layout >= DBZ_3_1 ? 1 : 0, "source");
 }
 
 /* The transaction block's schema (event.block). */
-static json_t *
-txblock_schema(void)
+static void
+txblock_schema(Buf *b)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
-
-	json_array_append_new(f, simple_field("string", false, "id"));
-	json_array_append_new(f, simple_field("int64", false, "total_order"));
-	json_array_append_new(f, simple_field("int64", false, "data_collection_order"));
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_true());
-	json_object_set_new(s, "name", json_string("event.block"));
-	json_object_set_new(s, "version", json_integer(1));
-	json_object_set_new(s, "field", json_string("transaction"));
-	return s;
+	struct_open(b);
+	simple_field(b, "string", false, "id");
+	simple_field(b, "int64", false, "total_order");
+	simple_field(b, "int64", false, "data_collection_order");
+	struct_close(b, true, "event.block", 1, "transaction");
 }
 
 /* The row struct (before/after). */
-static json_t *
-row_schema(const Config *cfg, const char *name, Col *cols, int ncols, const char *field)
+static void
+row_schema(Buf *b, const Config *cfg, const char *name, const Col *cols, int ncols,
+		   const char *field)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
 	int			i;
 
+	struct_open(b);
 	for (i = 0; i < ncols; i++)
-		json_array_append_new(f, field_schema(cfg, &cols[i], i));
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_true());
-	json_object_set_new(s, "name", jstr(name));
-	json_object_set_new(s, "field", json_string(field));
-	return s;
+		column_field(b, cfg, &cols[i]);
+	struct_close(b, true, name, 0, field);
 }
 
-/* The change event envelope of a table, in the layout's field order. */
+/* The envelope schema prefix of a table, in the layout's field order. */
 char *
-envelope_schema(const Config *cfg, const char *value_name, const char *envelope_name,
-				Col *cols, int ncols)
+envelope_prefix(const Config *cfg, const char *value_name, const char *envelope_name,
+				const Col *cols, int ncols, size_t *len)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
+	Buf			b = {0};
 	bool		us = cfg->layout >= DBZ_2_6;
 
-	json_array_append_new(f, row_schema(cfg, value_name, cols, ncols, "before"));
-	json_array_append_new(f, row_schema(cfg, value_name, cols, ncols, "after"));
-	json_array_append_new(f, source_schema(cfg));
+	prefix_open(&b);
+	struct_open(&b);
+	row_schema(&b, cfg, value_name, cols, ncols, "before");
+	row_schema(&b, cfg, value_name, cols, ncols, "after");
+	source_schema(&b, cfg);
 	if (cfg->layout >= DBZ_2_7)
-		json_array_append_new(f, txblock_schema());
-	json_array_append_new(f, simple_field("string", false, "op"));
-	json_array_append_new(f, simple_field("int64", true, "ts_ms"));
+		txblock_schema(&b);
+	simple_field(&b, "string", false, "op");
+	simple_field(&b, "int64", true, "ts_ms");
 	if (us)
 	{
-		json_array_append_new(f, simple_field("int64", true, "ts_us"));
-		json_array_append_new(f, simple_field("int64", true, "ts_ns"));
+		simple_field(&b, "int64", true, "ts_us");
+		simple_field(&b, "int64", true, "ts_ns");
 	}
 	if (cfg->layout < DBZ_2_7)
-		json_array_append_new(f, txblock_schema());
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", jstr(envelope_name));
-	json_object_set_new(s, "version", json_integer(us ? 2 : 1));
-	return dump(s, cols);
+		txblock_schema(&b);
+	struct_close(&b, false, envelope_name, us ? 2 : 1, NULL);
+	return prefix_take(&b, len);
 }
 
 /* io.debezium.connector.postgresql.MessageKey */
 char *
-message_key_schema(void)
+message_key_prefix(void)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
+	Buf			b = {0};
 
-	json_array_append_new(f, simple_field("string", true, "prefix"));
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", json_string("io.debezium.connector.postgresql.MessageKey"));
-	json_object_set_new(s, "version", json_integer(1));
-	return dump(s, NULL);
+	prefix_open(&b);
+	struct_open(&b);
+	simple_field(&b, "string", true, "prefix");
+	struct_close(&b, false, "io.debezium.connector.postgresql.MessageKey", 1, NULL);
+	return prefix_take(&b, NULL);
 }
 
 /* io.debezium.connector.postgresql.MessageValue */
 char *
-message_value_schema(const Config *cfg)
+message_value_prefix(const Config *cfg)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
-	json_t	   *m = json_object();
-	json_t	   *mf = json_array();
+	Buf			b = {0};
 
-	json_array_append_new(f, simple_field("string", false, "op"));
-	json_array_append_new(f, simple_field("int64", true, "ts_ms"));
-	json_array_append_new(f, source_schema(cfg));
-	json_array_append_new(f, txblock_schema());
-	json_array_append_new(mf, simple_field("string", true, "prefix"));
-	json_array_append_new(mf, simple_field(cfg->binary_mode == BINARY_BYTES ? "bytes" : "string",
-										   true, "content"));
-	json_object_set_new(m, "type", json_string("struct"));
-	json_object_set_new(m, "fields", mf);
-	json_object_set_new(m, "optional", json_false());
-	json_object_set_new(m, "name", json_string("io.debezium.connector.postgresql.Message"));
-	json_object_set_new(m, "version", json_integer(1));
-	json_object_set_new(m, "field", json_string("message"));
-	json_array_append_new(f, m);
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", json_string("io.debezium.connector.postgresql.MessageValue"));
-	json_object_set_new(s, "version", json_integer(1));
-	return dump(s, NULL);
+	prefix_open(&b);
+	struct_open(&b);
+	simple_field(&b, "string", false, "op");
+	simple_field(&b, "int64", true, "ts_ms");
+	source_schema(&b, cfg);
+	txblock_schema(&b);
+	struct_open(&b);
+	simple_field(&b, "string", true, "prefix");
+	simple_field(&b, cfg->binary_mode == BINARY_BYTES ? "bytes" : "string", true, "content");
+	struct_close(&b, false, "io.debezium.connector.postgresql.Message", 1, "message");
+	struct_close(&b, false, "io.debezium.connector.postgresql.MessageValue", 1, NULL);
+	return prefix_take(&b, NULL);
 }
 
 /* io.debezium.connector.common.TransactionMetadataKey */
 char *
-tx_key_schema(void)
+tx_key_prefix(void)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
+	Buf			b = {0};
 
-	json_array_append_new(f, simple_field("string", false, "id"));
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", json_string("io.debezium.connector.common.TransactionMetadataKey"));
-	json_object_set_new(s, "version", json_integer(1));
-	return dump(s, NULL);
+	prefix_open(&b);
+	struct_open(&b);
+	simple_field(&b, "string", false, "id");
+	struct_close(&b, false, "io.debezium.connector.common.TransactionMetadataKey", 1, NULL);
+	return prefix_take(&b, NULL);
 }
 
 /* io.debezium.connector.common.TransactionMetadataValue */
 char *
-tx_value_schema(void)
+tx_value_prefix(void)
 {
-	json_t	   *s = json_object();
-	json_t	   *f = json_array();
-	json_t	   *dc = json_object();
-	json_t	   *items = json_object();
-	json_t	   *itf = json_array();
+	Buf			b = {0};
 
-	json_array_append_new(f, simple_field("string", false, "status"));
-	json_array_append_new(f, simple_field("string", false, "id"));
-	json_array_append_new(f, simple_field("int64", true, "event_count"));
-	json_array_append_new(itf, simple_field("string", false, "data_collection"));
-	json_array_append_new(itf, simple_field("int64", false, "event_count"));
-	json_object_set_new(items, "type", json_string("struct"));
-	json_object_set_new(items, "fields", itf);
-	json_object_set_new(items, "optional", json_true());
-	json_object_set_new(items, "name", json_string("event.collection"));
-	json_object_set_new(items, "version", json_integer(1));
-	json_object_set_new(dc, "type", json_string("array"));
-	json_object_set_new(dc, "items", items);
-	json_object_set_new(dc, "optional", json_true());
-	json_object_set_new(dc, "field", json_string("data_collections"));
-	json_array_append_new(f, dc);
-	json_array_append_new(f, simple_field("int64", false, "ts_ms"));
-	json_object_set_new(s, "type", json_string("struct"));
-	json_object_set_new(s, "fields", f);
-	json_object_set_new(s, "optional", json_false());
-	json_object_set_new(s, "name", json_string("io.debezium.connector.common.TransactionMetadataValue"));
-	json_object_set_new(s, "version", json_integer(1));
-	return dump(s, NULL);
+	prefix_open(&b);
+	struct_open(&b);
+	simple_field(&b, "string", false, "status");
+	simple_field(&b, "string", false, "id");
+	simple_field(&b, "int64", true, "event_count");
+	/* data_collections: an array of event.collection structs */
+	schema_open(&b, "array");
+	JLIT(&b, ",\"items\":");
+	struct_open(&b);
+	simple_field(&b, "string", false, "data_collection");
+	simple_field(&b, "int64", false, "event_count");
+	struct_close(&b, true, "event.collection", 1, NULL);
+	schema_naming(&b, true, NULL, 0);
+	schema_close(&b, "data_collections");
+	simple_field(&b, "int64", false, "ts_ms");
+	struct_close(&b, false, "io.debezium.connector.common.TransactionMetadataValue", 1, NULL);
+	return prefix_take(&b, NULL);
 }
