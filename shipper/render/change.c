@@ -117,7 +117,9 @@ deliver(Renderer *r, EmitFn emit, void *arg, const char *topic, const Buf *key, 
 
 /*
  * One change event (c, u, d, t): the value into r->val, then the message,
- * then for a delete its tombstone.  key: the key bytes or NULL.
+ * then for a delete its tombstone.  key: the key bytes or NULL.  The rows
+ * are written before anything is counted or sent, so that a value that
+ * cannot be written fails the event with nothing of it sent.
  */
 static bool
 change_event(Renderer *r, Rel *rel, char op, const CdcValue *before, const CdcValue *after,
@@ -130,8 +132,9 @@ change_event(Renderer *r, Rel *rel, char op, const CdcValue *before, const CdcVa
 	bool		tx = r->cfg.tx_metadata && r->in_txn;
 	int			layout = r->cfg.layout;
 
-	if (tx && !tx_count(r, rel, lsn, emit, arg, &dc_order))
-		return false;
+	r->cur_table = rel->qualified;
+	r->cur_topic = rel->topic;
+	r->cur_key = key;
 	buf_reset(b);
 	if (rel->val_prefix)
 		buf_put(b, rel->val_prefix, rel->val_prefix_len);
@@ -151,6 +154,9 @@ change_event(Renderer *r, Rel *rel, char op, const CdcValue *before, const CdcVa
 	}
 	else
 		JLIT(b, "null");
+	/* counting may send the transaction's BEGIN event, which goes first */
+	if (tx && !tx_count(r, rel, lsn, emit, arg, &dc_order))
+		return false;
 	buf_putc(b, ',');
 	write_source(r, b, r->commit_us, rel->src_names, rel->src_names_len, true, lsn);
 	if (layout >= DBZ_2_7)
@@ -245,6 +251,8 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 		return render_fail(r, "malformed %s record: %s", what, rd->error);
 	if (!need_txn(r, what) || (rel = rel_get(r, relid, what)) == NULL)
 		return false;
+	r->cur_table = rel->qualified;
+	r->cur_topic = rel->topic;
 
 	if (kind == CDC_INSERT)
 	{
@@ -322,11 +330,20 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 		return false;
 	if (has_key && has_old)
 	{
+		r->cur_key = &r->key;
 		if (!write_key(r, &r->key2, rel, r->oldv))
 			return false;
 		if (r->key2.len != r->key.len || memcmp(r->key2.data, r->key.data, r->key.len) != 0)
 		{
-			/* the key changed: delete (+ tombstone) under the old key, create under the new */
+			/*
+			 * The key changed: delete (+ tombstone) under the old key,
+			 * create under the new.  The new row is written once ahead,
+			 * so that a value that cannot be written fails the update
+			 * before its delete is sent.
+			 */
+			buf_reset(&r->scratch);
+			if (!write_row(r, &r->scratch, rel, r->newv))
+				return false;
 			if (!change_event(r, rel, 'd', r->oldv, NULL, lsn, &r->key2, "__debezium.newkey", &r->key,
 							  emit, arg))
 				return false;
@@ -402,6 +419,8 @@ on_message(Renderer *r, CdcReader *rd, uint64_t lsn, EmitFn emit, void *arg)
 	buf_putc(k, '}');
 	if (r->cfg.key_schemas)
 		buf_putc(k, '}');
+	r->cur_topic = r->msg_topic;
+	r->cur_key = k;
 
 	buf_reset(v);
 	if (r->cfg.value_schemas)

@@ -44,6 +44,8 @@ rel_free(Rel *rel)
 	free(rel->cols);
 	free(rel->key);
 	free(rel->raw);
+	free(rel->schema);
+	free(rel->table);
 	free(rel->qualified);
 	free(rel->topic);
 	free(rel->key_prefix);
@@ -102,46 +104,31 @@ order_key(Rel *rel)
 	}
 }
 
-/* Apply a RELATION record: (re)build the relation's cache entry. */
-bool
-on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
+/* Read a RELATION record's columns into a new entry; NULL (with the error) if malformed. */
+static Rel *
+rel_read(Renderer *r, CdcReader *rd, const CdcRelation *hdr, const uint8_t *data, size_t len)
 {
-	CdcRelation hdr;
-	Rel		   *rel;
-	Rel		   *old;
-	Rel		  **pp;
-	const char **names;
-	char		merr[300];
-	Buf			b = {0};
-	char	   *schema;
-	char	   *table;
+	Rel		   *rel = xcalloc(1, sizeof(Rel));
 	uint32_t	i;
-	int			nflag;
 
-	if (!cdc_read_relation(rd, &hdr))
-		return render_fail(r, "malformed RELATION record: %s", rd->error);
-	old = rel_lookup(r, hdr.relid);
-	/* a resend of the same definition (a new session): keep what we built */
-	if (old && old->raw_len == len && memcmp(old->raw, data, len) == 0)
-		return true;
-
-	rel = xcalloc(1, sizeof(Rel));
-	rel->relid = hdr.relid;
-	rel->replident = hdr.replident;
-	rel->ncols = (int) hdr.ncols;
-	rel->cols = xcalloc(hdr.ncols, sizeof(Col));
-	rel->key = xcalloc(hdr.ncols, sizeof(int));
-	schema = xstrndup(hdr.schema.data, hdr.schema.len);
-	table = xstrndup(hdr.table.data, hdr.table.len);
-	for (i = 0; i < hdr.ncols; i++)
+	rel->relid = hdr->relid;
+	rel->replident = hdr->replident;
+	rel->ncols = (int) hdr->ncols;
+	rel->cols = xcalloc(hdr->ncols, sizeof(Col));
+	rel->key = xcalloc(hdr->ncols, sizeof(int));
+	rel->schema = xstrndup(hdr->schema.data, hdr->schema.len);
+	rel->table = xstrndup(hdr->table.data, hdr->table.len);
+	for (i = 0; i < hdr->ncols; i++)
 	{
 		CdcColumn	col;
 		Col		   *c = &rel->cols[i];
 
 		if (!cdc_read_column(rd, &col))
 		{
-			render_fail(r, "malformed RELATION record for %s.%s, column %u: %s", schema, table, i + 1, rd->error);
-			goto bad;
+			render_fail(r, "malformed RELATION record for %s.%s, column %u: %s", rel->schema,
+						rel->table, i + 1, rd->error);
+			rel_free(rel);
+			return NULL;
 		}
 		c->name = xstrndup(col.name.data, col.name.len);
 		c->name_len = col.name.len;
@@ -153,50 +140,114 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 	if (!cdc_at_end(rd))
 	{
 		cdc_fail(rd, "bytes after the last column");
-		render_fail(r, "malformed RELATION record for %s.%s: %s", schema, table, rd->error);
-		goto bad;
+		render_fail(r, "malformed RELATION record for %s.%s: %s", rel->schema, rel->table,
+					rd->error);
+		rel_free(rel);
+		return NULL;
 	}
 	rel->raw = xcalloc(len, 1);
 	memcpy(rel->raw, data, len);
 	rel->raw_len = len;
+	return rel;
+}
 
-	/* what the record does not say: type names, labels, defaults, comments */
-	if (r->meta && hdr.ncols > 0)
+/* What the record does not say (type names, labels, defaults, comments), from the MetaFn. */
+static bool
+rel_fetch_meta(Renderer *r, Rel *rel)
+{
+	ColumnMeta *metas;
+	const char **names;
+	char		merr[300];
+	int			i;
+
+	if (r->meta == NULL || rel->ncols == 0)
+		return true;
+	metas = xcalloc((size_t) rel->ncols, sizeof(ColumnMeta));
+	names = xcalloc((size_t) rel->ncols, sizeof(char *));
+	for (i = 0; i < rel->ncols; i++)
+		names[i] = rel->cols[i].name;
+	merr[0] = '\0';
+	if (!r->meta(r->meta_arg, rel->relid, rel->ncols, names, metas, merr, sizeof(merr)))
 	{
-		ColumnMeta *metas = xcalloc(hdr.ncols, sizeof(ColumnMeta));
-
-		names = xcalloc(hdr.ncols, sizeof(char *));
-		for (i = 0; i < hdr.ncols; i++)
-			names[i] = rel->cols[i].name;
-		merr[0] = '\0';
-		if (!r->meta(r->meta_arg, hdr.relid, (int) hdr.ncols, names, metas, merr, sizeof(merr)))
+		for (i = 0; i < rel->ncols; i++)
 		{
-			for (i = 0; i < hdr.ncols; i++)
-			{
-				free(metas[i].type_name);
-				free(metas[i].elem_type_name);
-				free(metas[i].enum_labels);
-				free(metas[i].default_expr);
-				free(metas[i].comment);
-			}
-			free(metas);
-			free(names);
-			render_fail(r, "cannot read the catalog for relation %s.%s (OID %u): %s", schema, table,
-						hdr.relid, merr[0] ? merr : "no reason given");
-			goto bad;
+			free(metas[i].type_name);
+			free(metas[i].elem_type_name);
+			free(metas[i].enum_labels);
+			free(metas[i].default_expr);
+			free(metas[i].comment);
 		}
-		for (i = 0; i < hdr.ncols; i++)
-			rel->cols[i].meta = metas[i];
 		free(metas);
 		free(names);
+		return render_fail(r, "cannot read the catalog for relation %s.%s (OID %u): %s",
+						   rel->schema, rel->table, rel->relid,
+						   merr[0] ? merr : "no reason given");
 	}
+	for (i = 0; i < rel->ncols; i++)
+		rel->cols[i].meta = metas[i];
+	free(metas);
+	free(names);
+	return true;
+}
 
-	buf_puts(&b, schema);
-	buf_putc(&b, '.');
-	buf_puts(&b, table);
-	rel->qualified = buf_take(&b, NULL);
+/* The topic, the schema names and the source names of a relation. */
+static void
+rel_names(Renderer *r, Rel *rel)
+{
+	Buf			n = {0};
+	char	   *key_name,
+			   *value_name,
+			   *env_name;
+	size_t		base;
 
-	for (i = 0; i < hdr.ncols; i++)
+	/* topic: <prefix><delimiter><schema><delimiter><table>, sanitized */
+	buf_puts(&n, r->cfg.topic_prefix);
+	buf_puts(&n, r->cfg.topic_delimiter);
+	buf_puts(&n, rel->schema);
+	buf_puts(&n, r->cfg.topic_delimiter);
+	buf_puts(&n, rel->table);
+	rel->topic = topic_sanitize(n.data);
+
+	/* schema names: <prefix>.<schema>.<table>.Key, .Value, .Envelope */
+	buf_reset(&n);
+	buf_puts(&n, r->cfg.topic_prefix);
+	buf_putc(&n, '.');
+	buf_puts(&n, rel->qualified);
+	base = n.len;
+	buf_puts(&n, ".Key");
+	key_name = xstrdup(n.data);
+	n.len = base;
+	buf_puts(&n, ".Value");
+	value_name = xstrdup(n.data);
+	n.len = base;
+	buf_puts(&n, ".Envelope");
+	env_name = xstrdup(n.data);
+	if (r->cfg.key_schemas && rel->nkey > 0)
+		rel->key_prefix = key_prefix(&r->cfg, key_name, rel->cols, rel->key, rel->nkey,
+									 &rel->key_prefix_len);
+	if (r->cfg.value_schemas)
+		rel->val_prefix = envelope_prefix(&r->cfg, value_name, env_name, rel->cols,
+										  rel->ncols, &rel->val_prefix_len);
+	free(key_name);
+	free(value_name);
+	free(env_name);
+
+	buf_reset(&n);
+	JLIT(&n, ",\"schema\":");
+	json_str(&n, rel->schema, strlen(rel->schema));
+	JLIT(&n, ",\"table\":");
+	json_str(&n, rel->table, strlen(rel->table));
+	rel->src_names = buf_take(&n, &rel->src_names_len);
+}
+
+/* Everything rows need: type mapping, column constants, the key, names. */
+static void
+rel_derive(Renderer *r, Rel *rel)
+{
+	int			i;
+	int			nflag;
+
+	for (i = 0; i < rel->ncols; i++)
 	{
 		Col		   *c = &rel->cols[i];
 
@@ -206,74 +257,42 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 			/* Debezium drops such columns; we keep their text (see classify_column) */
 			log_warn("column %s.%s has type %s (OID %u), which Debezium "
 					 "does not map; its PostgreSQL text is sent as a string",
-					rel->qualified, c->name, c->meta.type_name ? c->meta.type_name : "?", c->typid);
+					 rel->qualified, c->name, c->meta.type_name ? c->meta.type_name : "?",
+					 c->typid);
 	}
 
 	/* the key: primary key columns, else replica identity index columns */
 	for (nflag = CDC_COL_PKEY; nflag <= CDC_COL_IDENTITY && rel->nkey == 0; nflag <<= 1)
-		for (i = 0; i < hdr.ncols; i++)
+		for (i = 0; i < rel->ncols; i++)
 			if (rel->cols[i].flags & nflag)
-				rel->key[rel->nkey++] = (int) i;
+				rel->key[rel->nkey++] = i;
 	order_key(rel);
+	rel_names(r, rel);
+}
 
-	/* topic and schema names: <prefix>.<schema>.<table> */
-	buf_puts(&b, r->cfg.topic_prefix);
-	buf_puts(&b, r->cfg.topic_delimiter);
-	buf_puts(&b, schema);
-	buf_puts(&b, r->cfg.topic_delimiter);
-	buf_puts(&b, table);
-	rel->topic = topic_sanitize(b.data);
-	buf_reset(&b);
-	{
-		Buf			n = {0};
-		char	   *value_name,
-				   *env_name,
-				   *key_name;
+/* Take the entry of relid out of the cache (the caller frees it). */
+static void
+rel_unlink(Renderer *r, Rel *rel)
+{
+	Rel		  **pp;
 
-		buf_puts(&n, r->cfg.topic_prefix);
-		buf_putc(&n, '.');
-		buf_puts(&n, schema);
-		buf_putc(&n, '.');
-		buf_puts(&n, table);
-		size_t		base = n.len;
-
-		buf_puts(&n, ".Key");
-		key_name = xstrdup(n.data);
-		n.len = base;
-		buf_puts(&n, ".Value");
-		value_name = xstrdup(n.data);
-		n.len = base;
-		buf_puts(&n, ".Envelope");
-		env_name = xstrdup(n.data);
-		buf_free(&n);
-
-		if (r->cfg.key_schemas && rel->nkey > 0)
-			rel->key_prefix = key_prefix(&r->cfg, key_name, rel->cols, rel->key, rel->nkey,
-										 &rel->key_prefix_len);
-		if (r->cfg.value_schemas)
-			rel->val_prefix = envelope_prefix(&r->cfg, value_name, env_name, rel->cols,
-											  rel->ncols, &rel->val_prefix_len);
-		free(key_name);
-		free(value_name);
-		free(env_name);
-	}
-	JLIT(&b, ",\"schema\":");
-	json_str(&b, schema, strlen(schema));
-	JLIT(&b, ",\"table\":");
-	json_str(&b, table, strlen(table));
-	rel->src_names = buf_take(&b, &rel->src_names_len);
-	free(schema);
-	free(table);
-
-	/* replace any older entry */
 	for (pp = &r->rels[rel->relid % RELHASH]; *pp; pp = &(*pp)->next)
-		if (*pp == old)
+		if (*pp == rel)
 		{
-			*pp = old->next;
+			*pp = rel->next;
 			break;
 		}
+	if (r->last == rel)
+		r->last = NULL;
+}
+
+/* Put rel in the cache in place of old (NULL if none). */
+static void
+rel_install(Renderer *r, Rel *rel, Rel *old)
+{
 	if (old)
 	{
+		rel_unlink(r, old);
 		/* the transaction's per-table count lives in r->txt, by slot */
 		rel->tx_gen = old->tx_gen;
 		rel->tx_slot = old->tx_slot;
@@ -283,19 +302,55 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 	rel->next = r->rels[rel->relid % RELHASH];
 	r->rels[rel->relid % RELHASH] = rel;
 	r->last = rel;
-	if (r->valcap < hdr.ncols)
+	if (r->valcap < (uint32_t) rel->ncols)
 	{
 		free(r->oldv);
 		free(r->newv);
-		r->valcap = hdr.ncols < 64 ? 64 : hdr.ncols;
+		r->valcap = rel->ncols < 64 ? 64 : (uint32_t) rel->ncols;
 		r->oldv = xcalloc(r->valcap, sizeof(CdcValue));
 		r->newv = xcalloc(r->valcap, sizeof(CdcValue));
 	}
-	return true;
+}
 
-bad:
-	free(schema);
-	free(table);
-	rel_free(rel);
-	return false;
+/*
+ * Apply a RELATION record: (re)build the relation's cache entry.  When it
+ * fails, the relation's previous entry goes too: its definition no longer
+ * holds, and changes for the relation fail until a RELATION record for it
+ * is applied.
+ */
+bool
+on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
+{
+	CdcRelation hdr;
+	Rel		   *rel;
+	Rel		   *old;
+
+	if (!cdc_read_relation(rd, &hdr))
+		return render_fail(r, "malformed RELATION record: %s", rd->error);
+	old = rel_lookup(r, hdr.relid);
+	/* a resend of the same definition (a new session): keep what we built */
+	if (old && old->raw_len == len && memcmp(old->raw, data, len) == 0)
+		return true;
+
+	buf_reset(&r->relname);
+	buf_put(&r->relname, hdr.schema.data, hdr.schema.len);
+	buf_putc(&r->relname, '.');
+	buf_put(&r->relname, hdr.table.data, hdr.table.len);
+	r->cur_table = r->relname.data;
+
+	rel = rel_read(r, rd, &hdr, data, len);
+	if (rel == NULL || !rel_fetch_meta(r, rel))
+	{
+		rel_free(rel);
+		if (old)
+		{
+			rel_unlink(r, old);
+			rel_free(old);
+		}
+		return false;
+	}
+	rel->qualified = xstrdup(r->relname.data);
+	rel_derive(r, rel);
+	rel_install(r, rel, old);
+	return true;
 }

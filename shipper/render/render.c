@@ -126,6 +126,8 @@ renderer_free(Renderer *r)
 	buf_free(&r->dig);
 	buf_free(&r->txkey);
 	buf_free(&r->txval);
+	buf_free(&r->relname);
+	buf_free(&r->scratch);
 	free(r->oldv);
 	free(r->newv);
 	free(r->origin);
@@ -153,6 +155,16 @@ renderer_error(const Renderer *r)
 	return r->err;
 }
 
+/* What the last failed renderer_feed was working on. */
+void
+renderer_failure(const Renderer *r, RenderFailure *out)
+{
+	out->table = r->cur_table;
+	out->topic = r->cur_topic;
+	out->key = r->cur_key ? r->cur_key->data : NULL;
+	out->key_len = r->cur_key ? r->cur_key->len : 0;
+}
+
 /* Render one record (see render.h). */
 bool
 renderer_feed(Renderer *r, const uint8_t *data, size_t len, uint64_t lsn, EmitFn emit, void *arg)
@@ -161,6 +173,8 @@ renderer_feed(Renderer *r, const uint8_t *data, size_t len, uint64_t lsn, EmitFn
 	uint8_t		kind;
 
 	r->err[0] = '\0';
+	r->cur_table = r->cur_topic = NULL;
+	r->cur_key = NULL;
 	cdc_reader_init(&rd, data, len);
 	if (!cdc_read_u8(&rd, &kind, "record kind"))
 		return render_fail(r, "empty record at LSN %" PRIu64, lsn);

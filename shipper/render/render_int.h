@@ -116,6 +116,8 @@ typedef struct Rel
 	struct Rel *next;			/* hash chain */
 	uint8_t    *raw;			/* the RELATION record, to spot resends */
 	size_t		raw_len;
+	char	   *schema;			/* as in the RELATION record */
+	char	   *table;
 	char	   *qualified;		/* schema.table: data_collection, errors */
 	char		replident;
 	int			ncols;
@@ -195,6 +197,13 @@ struct Renderer
 	char	   *msgval_prefix;
 	char	   *txkey_prefix;
 	char	   *txval_prefix;
+
+	/* what the current record is about, for renderer_failure() */
+	const char *cur_table;
+	const char *cur_topic;
+	const Buf  *cur_key;
+	Buf			relname;		/* schema.table of the RELATION being applied */
+	Buf			scratch;		/* a key-changing update's new row, ahead */
 
 	char		err[600];
 };
