@@ -387,13 +387,124 @@ test_failed_feed(bool txmeta)
 	renderer_free(r);
 }
 
+/* ---------- topics ---------- */
+
+static void
+test_topic_names(void)
+{
+	Config		cfg = test_config();
+	Config		bare = {0};
+	char	   *a = render_topic_name(&cfg, "a.b", "c");
+	char	   *b = render_topic_name(&cfg, "a", "b.c");
+	char	   *c = render_topic_name(&cfg, "public", "ord\xc3\xa9rs");
+	char	   *d = render_topic_name(&cfg, "public", "ord_rs");
+	char	   *e = render_topic_name(&cfg, "public", "x\xf0\x9f\x98\x80y z");
+	char	   *f = render_topic_name(&bare, "s", "t");
+
+	check(strcmp(a, "t.a.b.c") == 0 && strcmp(a, b) == 0,
+		  "\"a.b\".c and a.\"b.c\" map to one topic: %s", a);
+	check(strcmp(c, "t.public.ord_rs") == 0 && strcmp(c, d) == 0,
+		  "ordérs and ord_rs map to one topic: %s", c);
+	check(strcmp(e, "t.public.x__y_z") == 0, "a character outside the BMP is two '_': %s", e);
+	check(strcmp(f, ".s.t") == 0, "no prefix, default delimiter: %s", f);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	free(e);
+	free(f);
+}
+
+static void
+insert_int(Rec *rec, uint32_t relid, int64_t id)
+{
+	begin_rec(rec, CDC_INSERT);
+	put_u32(rec, relid);
+	put_u8(rec, CDC_TUPLE_NEW);
+	put_varint(rec, 1);
+	val_int(rec, id);
+}
+
+static void
+test_topic_collisions(void)
+{
+	Config		cfg = test_config();
+	Renderer   *r;
+	RenderFailure f;
+	Rec			rec;
+	const ColDef cols[] = {{CDC_COL_PKEY | CDC_COL_NOTNULL, "id", INT4OID, -1}};
+	const char *expected = "table \"a\".\"b.c\" maps to topic t.a.b.c, which already carries "
+		"table \"a.b\".\"c\"; rename one of them or exclude one with table.exclude.list";
+
+	cfg.tx_metadata = true;
+	cfg.topic_transaction = "public.tx";
+	r = renderer_new(&cfg, "db", NULL, NULL);
+	nsent = 0;
+	buf_reset(&logged);
+	begin_txn(&rec, 800);
+	feed(r, &rec);
+	relation_rec(&rec, 1, "a.b", "c", cols, 1);
+	check(feed(r, &rec), "collision: the first table's RELATION");
+	relation_rec(&rec, 2, "a", "b.c", cols, 1);
+	check(feed(r, &rec), "collision: the second table's RELATION does not fail");
+	insert_int(&rec, 1, 1);
+	check(feed(r, &rec) && nsent == 2 && strcmp(sent[1].topic, "t.a.b.c") == 0,
+		  "collision: the first table's change goes to t.a.b.c");
+	insert_int(&rec, 2, 2);
+	check(!feed(r, &rec), "collision: the second table's change fails");
+	check(strcmp(renderer_error(r), expected) == 0, "collision: naming both tables and the topic: %s",
+		  renderer_error(r));
+	renderer_failure(r, &f);
+	check(f.table && strcmp(f.table, "a.b.c") == 0 && f.topic && strcmp(f.topic, "t.a.b.c") == 0 &&
+		  f.key && memcmp(f.key, "{\"id\":2}", f.key_len) == 0,
+		  "collision: the failure has the table, the topic and the key");
+	check(nsent == 2, "collision: nothing of it was sent");
+	begin_rec(&rec, CDC_TRUNCATE);
+	put_u8(&rec, 0);
+	put_varint(&rec, 2);
+	put_u32(&rec, 1);
+	put_u32(&rec, 2);
+	check(!feed(r, &rec) && nsent == 2, "collision: a TRUNCATE of both fails, sending nothing");
+	insert_int(&rec, 1, 3);
+	check(feed(r, &rec) && nsent == 3, "collision: the first table carries on");
+
+	/* the transaction topic is taken too */
+	relation_rec(&rec, 3, "public", "tx", cols, 1);
+	feed(r, &rec);
+	insert_int(&rec, 3, 1);
+	check(!feed(r, &rec) && strstr(renderer_error(r), "already carries the transaction metadata events"),
+		  "a table mapping to the transaction topic fails: %s", renderer_error(r));
+
+	/* a rename: logged once, and the new name's topic is used */
+	relation_rec(&rec, 1, "a.b", "c2", cols, 1);
+	check(feed(r, &rec), "rename: the RELATION under the new name");
+	check(log_count("INFO table \"a.b\".\"c\" was renamed to \"a.b\".\"c2\"; its changes now go to "
+					"topic t.a.b.c2") == 1, "rename: logged");
+	feed(r, &rec);
+	check(log_count("was renamed") == 1, "rename: once, not again for a resent RELATION");
+	insert_int(&rec, 1, 4);
+	check(feed(r, &rec) && strcmp(sent[nsent - 1].topic, "t.a.b.c2") == 0,
+		  "rename: changes go to the new topic");
+	/* the old topic stays with the old name: a new table of that name may use it */
+	relation_rec(&rec, 4, "a.b", "c", cols, 1);
+	feed(r, &rec);
+	insert_int(&rec, 4, 1);
+	check(feed(r, &rec) && strcmp(sent[nsent - 1].topic, "t.a.b.c") == 0,
+		  "a new table with the old name gets the old topic");
+	/* but the other table still does not */
+	insert_int(&rec, 2, 5);
+	check(!feed(r, &rec), "collision: the second table still fails");
+	renderer_free(r);
+}
+
 int
 main(void)
 {
 	test_failed_feed(false);
 	test_failed_feed(true);
+	test_topic_names();
+	test_topic_collisions();
 	(void) val_text;
-	(void) log_count;
 	printf("%d checks failed\n", failures);
 	return failures ? 1 : 0;
 }

@@ -115,6 +115,19 @@ deliver(Renderer *r, EmitFn emit, void *arg, const char *topic, const Buf *key, 
 	return true;
 }
 
+/* A table whose topic already carries another is sent nowhere (topic.c). */
+static bool
+check_topic(Renderer *r, const Rel *rel)
+{
+	if (rel->clash == NULL)
+		return true;
+	r->cur_table = rel->qualified;
+	r->cur_topic = rel->topic;
+	return render_fail(r, "table %s maps to topic %s, which already carries %s; rename one of "
+					   "them or exclude one with table.exclude.list",
+					   rel->quoted, rel->topic, rel->clash);
+}
+
 /*
  * One change event (c, u, d, t): the value into r->val, then the message,
  * then for a delete its tombstone.  key: the key bytes or NULL.  The rows
@@ -132,9 +145,11 @@ change_event(Renderer *r, Rel *rel, char op, const CdcValue *before, const CdcVa
 	bool		tx = r->cfg.tx_metadata && r->in_txn;
 	int			layout = r->cfg.layout;
 
+	r->cur_key = key;
+	if (!check_topic(r, rel))
+		return false;
 	r->cur_table = rel->qualified;
 	r->cur_topic = rel->topic;
-	r->cur_key = key;
 	buf_reset(b);
 	if (rel->val_prefix)
 		buf_put(b, rel->val_prefix, rel->val_prefix_len);
@@ -342,7 +357,7 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 			 * before its delete is sent.
 			 */
 			buf_reset(&r->scratch);
-			if (!write_row(r, &r->scratch, rel, r->newv))
+			if (!check_topic(r, rel) || !write_row(r, &r->scratch, rel, r->newv))
 				return false;
 			if (!change_event(r, rel, 'd', r->oldv, NULL, lsn, &r->key2, "__debezium.newkey", &r->key,
 							  emit, arg))
@@ -353,6 +368,14 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 	}
 	return change_event(r, rel, 'u', has_old ? r->oldv : NULL, r->newv, lsn,
 						has_key ? &r->key : NULL, NULL, NULL, emit, arg);
+}
+
+/* The i-th relation OID of a TRUNCATE record (read, so known to be there). */
+static uint32_t
+truncate_relid(const uint8_t *ids, uint32_t i)
+{
+	return ((uint32_t) ids[4 * i] << 24) | ((uint32_t) ids[4 * i + 1] << 16) |
+		((uint32_t) ids[4 * i + 2] << 8) | ids[4 * i + 3];
 }
 
 /* TRUNCATE: one op t event per relation, null key. */
@@ -374,21 +397,18 @@ on_truncate(Renderer *r, CdcReader *rd, uint64_t lsn, EmitFn emit, void *arg)
 		return false;
 	/* every relation must be known, even when truncates are skipped */
 	for (i = 0; i < t.nrels; i++)
-	{
-		relid = ((uint32_t) ids[4 * i] << 24) | ((uint32_t) ids[4 * i + 1] << 16) |
-			((uint32_t) ids[4 * i + 2] << 8) | ids[4 * i + 3];
-		if (rel_get(r, relid, "TRUNCATE") == NULL)
+		if (rel_get(r, truncate_relid(ids, i), "TRUNCATE") == NULL)
 			return false;
-	}
 	if (r->cfg.skipped_ops & SKIP_TRUNCATE)
 		return true;
+	/* nothing is sent when one of them cannot be */
 	for (i = 0; i < t.nrels; i++)
-	{
-		relid = ((uint32_t) ids[4 * i] << 24) | ((uint32_t) ids[4 * i + 1] << 16) |
-			((uint32_t) ids[4 * i + 2] << 8) | ids[4 * i + 3];
-		if (!change_event(r, rel_lookup(r, relid), 't', NULL, NULL, lsn, NULL, NULL, NULL, emit, arg))
+		if (!check_topic(r, rel_lookup(r, truncate_relid(ids, i))))
 			return false;
-	}
+	for (i = 0; i < t.nrels; i++)
+		if (!change_event(r, rel_lookup(r, truncate_relid(ids, i)), 't', NULL, NULL, lsn, NULL,
+						  NULL, NULL, emit, arg))
+			return false;
 	return true;
 }
 

@@ -47,6 +47,8 @@ rel_free(Rel *rel)
 	free(rel->schema);
 	free(rel->table);
 	free(rel->qualified);
+	free(rel->quoted);
+	free(rel->clash);
 	free(rel->topic);
 	free(rel->key_prefix);
 	free(rel->val_prefix);
@@ -200,16 +202,10 @@ rel_names(Renderer *r, Rel *rel)
 			   *env_name;
 	size_t		base;
 
-	/* topic: <prefix><delimiter><schema><delimiter><table>, sanitized */
-	buf_puts(&n, r->cfg.topic_prefix);
-	buf_puts(&n, r->cfg.topic_delimiter);
-	buf_puts(&n, rel->schema);
-	buf_puts(&n, r->cfg.topic_delimiter);
-	buf_puts(&n, rel->table);
-	rel->topic = topic_sanitize(n.data);
+	rel->topic = render_topic_name(&r->cfg, rel->schema, rel->table);
+	rel->quoted = quoted_name(rel->schema, rel->table);
 
 	/* schema names: <prefix>.<schema>.<table>.Key, .Value, .Envelope */
-	buf_reset(&n);
 	buf_puts(&n, r->cfg.topic_prefix);
 	buf_putc(&n, '.');
 	buf_puts(&n, rel->qualified);
@@ -268,6 +264,33 @@ rel_derive(Renderer *r, Rel *rel)
 				rel->key[rel->nkey++] = i;
 	order_key(rel);
 	rel_names(r, rel);
+}
+
+/*
+ * Claim the relation's topic, or note what already uses it (then its
+ * changes fail); say so when the relation was renamed.
+ */
+static void
+rel_claim_topic(Renderer *r, Rel *rel, const Rel *old)
+{
+	Buf			holder = {0};
+	const char *other;
+
+	buf_puts(&holder, "table ");
+	buf_puts(&holder, rel->quoted);
+	other = topic_claim(r, rel->topic, holder.data);
+	buf_free(&holder);
+	if (other)
+		rel->clash = xstrdup(other);
+	if (old == NULL || strcmp(old->quoted, rel->quoted) == 0)
+		return;
+	if (other == NULL)
+		log_info("table %s was renamed to %s; its changes now go to topic %s",
+				 old->quoted, rel->quoted, rel->topic);
+	else
+		log_warn("table %s was renamed to %s, whose topic %s already carries %s; "
+				 "its changes fail until one of them is renamed or excluded",
+				 old->quoted, rel->quoted, rel->topic, other);
 }
 
 /* Take the entry of relid out of the cache (the caller frees it). */
@@ -351,6 +374,7 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 	}
 	rel->qualified = xstrdup(r->relname.data);
 	rel_derive(r, rel);
+	rel_claim_topic(r, rel, old);
 	rel_install(r, rel, old);
 	return true;
 }

@@ -54,7 +54,8 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)
 
 	r->cfg = *cfg;
 	r->cfg.topic_prefix = xstrdup(cfg->topic_prefix ? cfg->topic_prefix : "");
-	r->cfg.topic_delimiter = xstrdup(cfg->topic_delimiter ? cfg->topic_delimiter : ".");
+	r->cfg.topic_delimiter = xstrdup(cfg->topic_delimiter ? cfg->topic_delimiter
+									 : DEFAULT_TOPIC_DELIMITER);
 	r->cfg.topic_transaction = xstrdup(cfg->topic_transaction ? cfg->topic_transaction : "transaction");
 	r->cfg.debezium_version = xstrdup(cfg->debezium_version ? cfg->debezium_version : "");
 	r->cfg.placeholder = xstrdup(cfg->placeholder ? cfg->placeholder : "__debezium_unavailable_value");
@@ -90,6 +91,10 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)
 	buf_puts(&b, r->cfg.topic_transaction);
 	r->tx_topic = topic_sanitize(b.data);
 	buf_free(&b);
+	/* a table mapping to these would mix its events with theirs */
+	topic_claim(r, r->msg_topic, "the logical decoding messages");
+	if (r->cfg.tx_metadata)
+		topic_claim(r, r->tx_topic, "the transaction metadata events");
 
 	r->msgkey_prefix = message_key_prefix();
 	r->msgval_prefix = message_value_prefix(&r->cfg);
@@ -145,6 +150,7 @@ renderer_free(Renderer *r)
 	free(r->msgval_prefix);
 	free(r->txkey_prefix);
 	free(r->txval_prefix);
+	topic_claims_free(r);
 	free(r);
 }
 

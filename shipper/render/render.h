@@ -66,6 +66,15 @@ typedef bool (*MetaFn) (void *arg, uint32_t relid, int ncols,
 
 typedef struct Renderer Renderer;
 
+/*
+ * The topic a table's changes go to: <topic.prefix><topic.delimiter>
+ * <schema><topic.delimiter><table>, sanitized as Debezium does, exactly
+ * as the renderer names it.  Different tables can map to one topic; the
+ * renderer sends only the first of them there (see renderer_feed), so the
+ * shipper can check its captured tables at start-up.  Malloc'd.
+ */
+extern char *render_topic_name(const Config *cfg, const char *schema, const char *table);
+
 extern Renderer *renderer_new(const Config *cfg, const char *dbname,
 							  MetaFn meta, void *meta_arg);
 extern void renderer_free(Renderer *r);
@@ -85,6 +94,10 @@ extern void renderer_free(Renderer *r);
  * event may have been emitted ahead of it.  A failed RELATION record drops
  * what was known of its relation: changes to it fail until a RELATION
  * record for it is applied.
+ *
+ * Two tables whose names map to one topic never share it: the first whose
+ * RELATION record arrives keeps it, and every change of the other fails,
+ * naming both tables and the topic (its RELATION records do not fail).
  */
 extern bool renderer_feed(Renderer *r, const uint8_t *data, size_t len,
 						  uint64_t lsn, EmitFn emit, void *arg);

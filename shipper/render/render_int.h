@@ -28,6 +28,7 @@
 #define RELHASH			1024
 #define UNIX_2000_US	INT64_C(946684800000000)	/* 2000-01-01 in Unix µs */
 #define US_PER_DAY		INT64_C(86400000000)
+#define DEFAULT_TOPIC_DELIMITER "."
 
 /* built-in type OIDs (fixed in pg_type.dat) */
 enum
@@ -119,12 +120,14 @@ typedef struct Rel
 	char	   *schema;			/* as in the RELATION record */
 	char	   *table;
 	char	   *qualified;		/* schema.table: data_collection, errors */
+	char	   *quoted;			/* "schema"."table", unambiguous */
 	char		replident;
 	int			ncols;
 	Col		   *cols;
 	int			nkey;
 	int		   *key;			/* key column indexes, in key order */
 	char	   *topic;
+	char	   *clash;			/* what already uses the topic, or NULL */
 	char	   *key_prefix;		/* {"schema":...,"payload": (key schemas on) */
 	size_t		key_prefix_len;
 	char	   *val_prefix;		/* {"schema":...,"payload": (value schemas on) */
@@ -143,6 +146,8 @@ typedef struct TxTable
 	uint64_t	count;
 } TxTable;
 
+typedef struct TopicClaim TopicClaim;
+
 struct Renderer
 {
 	Config		cfg;			/* strings below are our copies */
@@ -151,6 +156,7 @@ struct Renderer
 	void	   *meta_arg;
 	Rel		   *rels[RELHASH];
 	Rel		   *last;			/* last relation looked up */
+	TopicClaim **claims;		/* topic -> what uses it (topic.c) */
 
 	Buf			key,
 				key2,
@@ -275,6 +281,9 @@ extern void rel_free(Rel *rel);
 
 /* topic.c */
 extern char *topic_sanitize(const char *name);
+extern char *quoted_name(const char *schema, const char *table);
+extern const char *topic_claim(Renderer *r, const char *topic, const char *holder);
+extern void topic_claims_free(Renderer *r);
 
 /* types.c */
 extern void classify_column(const Config *cfg, Col *c);
