@@ -5,7 +5,8 @@
  *
  * Covers what the end-to-end tests cannot reach: the state after a failed
  * feed (the shipper restarts on one today; with errors.tolerance=all it
- * skips it and feeds on).  Built and run by regress/t/020_render_unit.pl;
+ * skips it and feeds on), topic collisions and renames, and the JSON
+ * string writer on every kind of bad UTF-8.  Built and run by regress/t/020_render_unit.pl;
  * prints one "ok" or "not ok" line per check.  log_at() is defined here,
  * so log lines are captured instead of printed.
  */
@@ -17,6 +18,7 @@
 #include "mem.h"
 #include "ops/log.h"
 #include "record.h"
+#include "render/json.h"
 #include "render/render.h"
 
 static int	failures = 0;
@@ -387,6 +389,93 @@ test_failed_feed(bool txmeta)
 	renderer_free(r);
 }
 
+/* ---------- the JSON string writer ---------- */
+
+/* json_str(in) equals expected, and counts not_utf8 bytes as escaped. */
+static void
+check_str(const char *in, size_t len, const char *expected, uint64_t not_utf8, const char *what)
+{
+	Buf			b = {0};
+	uint64_t	before = json_invalid_utf8;
+
+	json_str(&b, in, len);
+	check(b.len == strlen(expected) && memcmp(b.data, expected, b.len) == 0 &&
+		  json_invalid_utf8 - before == not_utf8, "json_str: %s: %s", what, b.data);
+	buf_free(&b);
+}
+
+static void
+test_json_writer(void)
+{
+	check_str("plain ascii", 11, "\"plain ascii\"", 0, "ASCII as is");
+	check_str("q\" b\\ /\x7f", 8, "\"q\\\" b\\\\ /\x7f\"", 0, "quote and backslash escaped, / and DEL not");
+	check_str("\b\t\n\f\r\x01\x1f", 7, "\"\\b\\t\\n\\f\\r\\u0001\\u001F\"", 0, "controls");
+	check_str("\0x", 2, "\"\\u0000x\"", 0, "NUL");
+	check_str("caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80", 14,
+			  "\"caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"", 0, "valid UTF-8 as is");
+	check_str("caf\xe9", 4, "\"caf\\uDCE9\"", 1, "a Latin-1 byte is \\uDCE9");
+	check_str("\xe9t\xe9", 3, "\"\\uDCE9t\\uDCE9\"", 2, "each bad byte on its own");
+	check_str("\xc3", 1, "\"\\uDCC3\"", 1, "a sequence cut short at the end");
+	check_str("\xc3x", 2, "\"\\uDCC3x\"", 1, "a sequence cut short by ASCII");
+	check_str("\xe2\x98", 2, "\"\\uDCE2\\uDC98\"", 2, "a 3-byte sequence cut short");
+	check_str("\x80\xbf", 2, "\"\\uDC80\\uDCBF\"", 2, "stray continuation bytes");
+	check_str("\xc0\xaf", 2, "\"\\uDCC0\\uDCAF\"", 2, "an overlong '/'");
+	check_str("\xe0\x80\xaf", 3, "\"\\uDCE0\\uDC80\\uDCAF\"", 3, "an overlong 3-byte form");
+	check_str("\xed\xa0\x80", 3, "\"\\uDCED\\uDCA0\\uDC80\"", 3, "an encoded surrogate");
+	check_str("\xf4\x90\x80\x80", 4, "\"\\uDCF4\\uDC90\\uDC80\\uDC80\"", 4, "above U+10FFFF");
+	check_str("\xf5\xff\xfe", 3, "\"\\uDCF5\\uDCFF\\uDCFE\"", 3, "bytes never in UTF-8");
+	check_str("\xef\xbf\xbf\xf4\x8f\xbf\xbf", 7, "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"", 0,
+			  "U+FFFF and U+10FFFF are fine");
+	{
+		Buf			b = {0};
+
+		buf_puts(&b, "[");
+		json_escape(&b, "a\xff", 2);
+		check(strcmp(b.data, "[a\\uDCFF") == 0, "json_escape appends without quotes: %s", b.data);
+		buf_free(&b);
+	}
+}
+
+/* ---------- text that is not UTF-8 ---------- */
+
+static void
+test_not_utf8(void)
+{
+	Config		cfg = test_config();
+	Renderer   *r;
+	Rec			rec;
+	const ColDef cols[] = {{CDC_COL_PKEY | CDC_COL_NOTNULL, "id", INT4OID, -1},
+	{0, "na\xefve", TEXTOID, -1}};
+
+	r = renderer_new(&cfg, "db", NULL, NULL);
+	nsent = 0;
+	buf_reset(&logged);
+	begin_txn(&rec, 900);
+	feed(r, &rec);
+	relation_rec(&rec, 5, "public", "caf\xe9", cols, 2);
+	check(feed(r, &rec), "not UTF-8: the RELATION applies");
+	check(log_count("WARN table public.caf\\uDCE9 has names or defaults that are not valid UTF-8") == 1,
+		  "not UTF-8: the table's names are logged once");
+	for (int i = 1; i <= 2; i++)
+	{
+		begin_rec(&rec, CDC_INSERT);
+		put_u32(&rec, 5);
+		put_u8(&rec, CDC_TUPLE_NEW);
+		put_varint(&rec, 2);
+		val_int(&rec, i);
+		val_text(&rec, "caf\xe9 caf\xc3\xa9");
+		check(feed(r, &rec), "not UTF-8: INSERT %d", i);
+	}
+	check(nsent == 2 && strcmp(sent[0].topic, "t.public.caf_") == 0,
+		  "not UTF-8: a bad byte is one '_' in the topic: %s", sent[0].topic);
+	check(strstr(sent[1].value, "\"after\":{\"id\":2,\"na\\uDCEFve\":\"caf\\uDCE9 caf\xc3\xa9\"}") != NULL,
+		  "not UTF-8: names and values escaped, valid UTF-8 as is");
+	check(strstr(sent[1].value, "\"table\":\"caf\\uDCE9\"") != NULL, "not UTF-8: the source's table");
+	check(log_count("WARN column public.caf\\uDCE9.na\\uDCEFve holds text that is not valid UTF-8") == 1,
+		  "not UTF-8: logged once for the column");
+	renderer_free(r);
+}
+
 /* ---------- topics ---------- */
 
 static void
@@ -504,7 +593,8 @@ main(void)
 	test_failed_feed(true);
 	test_topic_names();
 	test_topic_collisions();
-	(void) val_text;
+	test_json_writer();
+	test_not_utf8();
 	printf("%d checks failed\n", failures);
 	return failures ? 1 : 0;
 }

@@ -11,7 +11,13 @@
  */
 #include "render/render_int.h"
 
-/* Java's String.hashCode over the UTF-16 code units of UTF-8 text. */
+#include "render/json.h"
+
+/*
+ * Java's String.hashCode over the UTF-16 code units of UTF-8 text; a byte
+ * that is not UTF-8 is the lone surrogate U+DC00 + byte, as json.c writes
+ * it.
+ */
 uint32_t
 java_string_hash(const char *s, size_t len)
 {
@@ -21,17 +27,18 @@ java_string_hash(const char *s, size_t len)
 
 	while (p < end)
 	{
-		uint32_t	cp = *p++;
-		int			more = 0;
+		int			n = utf8_seq_len(p, end);
+		uint32_t	cp;
 
-		if (cp >= 0xF0)
-			cp &= 0x07, more = 3;
-		else if (cp >= 0xE0)
-			cp &= 0x0F, more = 2;
-		else if (cp >= 0xC0)
-			cp &= 0x1F, more = 1;
-		while (more-- > 0 && p < end)
-			cp = (cp << 6) | (*p++ & 0x3F);
+		if (n == 0)
+			cp = 0xDC00 + *p++;
+		else
+		{
+			cp = n == 1 ? *p : n == 2 ? *p & 0x1F : n == 3 ? *p & 0x0F : *p & 0x07;
+			for (int i = 1; i < n; i++)
+				cp = (cp << 6) | (p[i] & 0x3F);
+			p += n;
+		}
 		if (cp >= 0x10000)
 		{
 			cp -= 0x10000;

@@ -347,6 +347,7 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 	CdcRelation hdr;
 	Rel		   *rel;
 	Rel		   *old;
+	uint64_t	not_utf8;
 
 	if (!cdc_read_relation(rd, &hdr))
 		return render_fail(r, "malformed RELATION record: %s", rd->error);
@@ -373,7 +374,17 @@ on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len)
 		return false;
 	}
 	rel->qualified = xstrdup(r->relname.data);
+	not_utf8 = json_invalid_utf8;
 	rel_derive(r, rel);
+	if (json_invalid_utf8 != not_utf8)
+	{
+		char	   *name = printable(rel->qualified);
+
+		log_warn("table %s has names or defaults that are not valid UTF-8 (a SQL_ASCII "
+				 "database?); their bytes that are not UTF-8 are written as the escapes "
+				 "\\uDC80 to \\uDCFF", name);
+		free(name);
+	}
 	rel_claim_topic(r, rel, old);
 	rel_install(r, rel, old);
 	return true;

@@ -43,6 +43,17 @@ render_fail(Renderer *r, const char *fmt,...)
 	return false;
 }
 
+/* s for a log line: bytes that are not UTF-8 and controls escaped as in JSON; malloc'd. */
+char *
+printable(const char *s)
+{
+	Buf			b = {0};
+
+	buf_puts(&b, "");
+	json_escape(&b, s, strlen(s));
+	return buf_take(&b, NULL);
+}
+
 /* Create a renderer; cfg's strings are copied. */
 Renderer *
 renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)

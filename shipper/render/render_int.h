@@ -107,7 +107,7 @@ typedef struct Col
 	size_t		fallback_len;
 	char	   *ph;				/* unchanged TOAST placeholder, as JSON */
 	size_t		ph_len;
-	bool		warned;			/* logged once already */
+	bool		warned_not_utf8;	/* logged its text is not UTF-8 */
 } Col;
 
 /* what a RELATION record said, and everything derived from it */
@@ -272,6 +272,7 @@ cur_word(Cur *c, const char *w)
 /* render.c */
 extern bool render_fail(Renderer *r, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
+extern char *printable(const char *s);
 
 /* relation.c: the relation cache */
 extern bool on_relation(Renderer *r, CdcReader *rd, const uint8_t *data, size_t len);

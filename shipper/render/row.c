@@ -10,8 +10,10 @@
  * per column (defaults.c), so a row costs only its values.
  */
 #include "render/render_int.h"
+#include "ops/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "render/json.h"
 
@@ -201,10 +203,27 @@ write_value(Renderer *r, Buf *b, const Rel *rel, const Col *c, const CdcValue *v
 	return bad_tag(r, rel, c, v->tag);
 }
 
+/* Say once per column that its text is not UTF-8 (json.c escapes such bytes). */
+static void
+warn_not_utf8(const Rel *rel, Col *c)
+{
+	char	   *table = printable(rel->qualified);
+	char	   *column = printable(c->name);
+
+	c->warned_not_utf8 = true;
+	log_warn("column %s.%s holds text that is not valid UTF-8 (a SQL_ASCII database?); "
+			 "its bytes that are not UTF-8 are written as the escapes \\uDC80 to \\uDCFF",
+			 table, column);
+	free(table);
+	free(column);
+}
+
 /* One column of a row: null -> default, else fallback or null; TOAST placeholder. */
 static inline bool
-write_column(Renderer *r, Buf *b, const Rel *rel, const Col *c, const CdcValue *v)
+write_column(Renderer *r, Buf *b, const Rel *rel, Col *c, const CdcValue *v)
 {
+	uint64_t	not_utf8 = json_invalid_utf8;
+
 	if (v->tag == CDC_VAL_NULL)
 	{
 		/*
@@ -224,7 +243,11 @@ write_column(Renderer *r, Buf *b, const Rel *rel, const Col *c, const CdcValue *
 		buf_put(b, c->ph, c->ph_len);
 		return true;
 	}
-	return write_value(r, b, rel, c, v);
+	if (!write_value(r, b, rel, c, v))
+		return false;
+	if (json_invalid_utf8 != not_utf8 && !c->warned_not_utf8)
+		warn_not_utf8(rel, c);
+	return true;
 }
 
 /* A row struct: {"col":value,...} */
@@ -236,7 +259,7 @@ write_row(Renderer *r, Buf *b, const Rel *rel, const CdcValue *vals)
 	buf_putc(b, '{');
 	for (i = 0; i < rel->ncols; i++)
 	{
-		const Col  *c = &rel->cols[i];
+		Col		   *c = &rel->cols[i];
 
 		if (i > 0)
 			buf_putc(b, ',');
@@ -260,7 +283,7 @@ write_key(Renderer *r, Buf *b, const Rel *rel, const CdcValue *vals)
 	buf_putc(b, '{');
 	for (i = 0; i < rel->nkey; i++)
 	{
-		const Col  *c = &rel->cols[rel->key[i]];
+		Col		   *c = &rel->cols[rel->key[i]];
 
 		if (i > 0)
 			buf_putc(b, ',');

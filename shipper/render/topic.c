@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/json.h"
+
 #define CLAIMHASH		1024
 
 /* one used topic and what uses it */
@@ -36,9 +38,10 @@ topic_sanitize(const char *name)
 {
 	Buf			b = {0};
 	const unsigned char *p = (const unsigned char *) name;
+	const unsigned char *end = p + strlen(name);
 
 	buf_puts(&b, "");
-	while (*p)
+	while (p < end)
 	{
 		unsigned char ch = *p;
 
@@ -55,11 +58,11 @@ topic_sanitize(const char *name)
 		}
 		else
 		{
-			int			n = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
+			/* a byte that is not UTF-8 counts as one char (json.c) */
+			int			n = utf8_seq_len(p, end);
 
 			buf_puts(&b, n == 4 ? "__" : "_");	/* a surrogate pair is two chars */
-			while (n-- > 0 && *p)
-				p++;
+			p += n > 0 ? n : 1;
 		}
 	}
 	if (b.len > 249)
