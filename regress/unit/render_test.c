@@ -42,6 +42,7 @@ check(bool cond, const char *what,...)
 
 static Buf	logged;
 
+/* The shipper's log path (ops/log.h), into logged instead of stderr. */
 void
 log_at(LogLevel level, const char *fmt,...)
 {
@@ -79,6 +80,7 @@ typedef struct Rec
 	size_t		n;
 } Rec;
 
+/* The encodings of decoder/FORMAT.md: u8, u32, u64, varint, svarint, str. */
 static void
 put_u8(Rec *r, unsigned v)
 {
@@ -124,6 +126,7 @@ put_str(Rec *r, const char *s)
 	r->n += strlen(s);
 }
 
+/* Start a record of this kind. */
 static Rec *
 begin_rec(Rec *r, char kind)
 {
@@ -132,7 +135,7 @@ begin_rec(Rec *r, char kind)
 	return r;
 }
 
-/* A column of a RELATION record: flags, name, type OID (no typmod, not a domain). */
+/* A column of a RELATION record: flags, name, type OID and typmod (not a domain). */
 typedef struct ColDef
 {
 	unsigned	flags;
@@ -145,6 +148,7 @@ typedef struct ColDef
 #define TEXTOID		25
 #define NUMERICOID	1700
 
+/* A RELATION record. */
 static void
 relation_rec(Rec *r, uint32_t relid, const char *schema, const char *table,
 			 const ColDef *cols, int ncols)
@@ -201,6 +205,7 @@ val_numeric(Rec *r, bool nan)
 	put_u8(r, 5000 & 0xFF);
 }
 
+/* BEGIN of transaction xid. */
 static void
 begin_txn(Rec *r, uint32_t xid)
 {
@@ -211,6 +216,7 @@ begin_txn(Rec *r, uint32_t xid)
 	put_u32(r, xid);
 }
 
+/* Its COMMIT. */
 static void
 commit_txn(Rec *r)
 {
@@ -233,6 +239,7 @@ typedef struct Sent
 static Sent sent[64];
 static int	nsent;
 
+/* An EmitFn keeping what was sent in sent[]. */
 static bool
 collect(void *arg, const OutMessage *m)
 {
@@ -245,6 +252,7 @@ collect(void *arg, const OutMessage *m)
 	return true;
 }
 
+/* Feed one record. */
 static bool
 feed(Renderer *r, const Rec *rec)
 {
@@ -285,6 +293,7 @@ test_meta(void *arg, uint32_t relid, int ncols, const char *const *names, Column
 	return true;
 }
 
+/* A failed change leaves nothing behind, and the renderer feeds on. */
 static void
 test_failed_feed(bool txmeta)
 {
@@ -404,11 +413,13 @@ check_str(const char *in, size_t len, const char *expected, uint64_t not_utf8, c
 	buf_free(&b);
 }
 
+/* Escaping, valid UTF-8, and every kind of invalid UTF-8. */
 static void
 test_json_writer(void)
 {
 	check_str("plain ascii", 11, "\"plain ascii\"", 0, "ASCII as is");
-	check_str("q\" b\\ /\x7f", 8, "\"q\\\" b\\\\ /\x7f\"", 0, "quote and backslash escaped, / and DEL not");
+	check_str("q\" b\\ /\x7f", 8, "\"q\\\" b\\\\ /\x7f\"", 0,
+			  "quote and backslash escaped, / and DEL not");
 	check_str("\b\t\n\f\r\x01\x1f", 7, "\"\\b\\t\\n\\f\\r\\u0001\\u001F\"", 0, "controls");
 	check_str("\0x", 2, "\"\\u0000x\"", 0, "NUL");
 	check_str("caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80", 14,
@@ -454,7 +465,8 @@ test_not_utf8(void)
 	feed(r, &rec);
 	relation_rec(&rec, 5, "public", "caf\xe9", cols, 2);
 	check(feed(r, &rec), "not UTF-8: the RELATION applies");
-	check(log_count("WARN table public.caf\\uDCE9 has names or defaults that are not valid UTF-8") == 1,
+	check(log_count("WARN table public.caf\\uDCE9 has names or defaults that are not "
+					"valid UTF-8") == 1,
 		  "not UTF-8: the table's names are logged once");
 	for (int i = 1; i <= 2; i++)
 	{
@@ -468,10 +480,12 @@ test_not_utf8(void)
 	}
 	check(nsent == 2 && strcmp(sent[0].topic, "t.public.caf_") == 0,
 		  "not UTF-8: a bad byte is one '_' in the topic: %s", sent[0].topic);
-	check(strstr(sent[1].value, "\"after\":{\"id\":2,\"na\\uDCEFve\":\"caf\\uDCE9 caf\xc3\xa9\"}") != NULL,
+	check(strstr(sent[1].value,
+				 "\"after\":{\"id\":2,\"na\\uDCEFve\":\"caf\\uDCE9 caf\xc3\xa9\"}") != NULL,
 		  "not UTF-8: names and values escaped, valid UTF-8 as is");
 	check(strstr(sent[1].value, "\"table\":\"caf\\uDCE9\"") != NULL, "not UTF-8: the source's table");
-	check(log_count("WARN column public.caf\\uDCE9.na\\uDCEFve holds text that is not valid UTF-8") == 1,
+	check(log_count("WARN column public.caf\\uDCE9.na\\uDCEFve holds text that is not "
+					"valid UTF-8") == 1,
 		  "not UTF-8: logged once for the column");
 	renderer_free(r);
 }
@@ -504,6 +518,7 @@ test_topic_names(void)
 	free(f);
 }
 
+/* An INSERT of one int column. */
 static void
 insert_int(Rec *rec, uint32_t relid, int64_t id)
 {
@@ -514,6 +529,7 @@ insert_int(Rec *rec, uint32_t relid, int64_t id)
 	val_int(rec, id);
 }
 
+/* Two tables never share a topic; renames follow the new name. */
 static void
 test_topic_collisions(void)
 {
@@ -561,7 +577,8 @@ test_topic_collisions(void)
 	relation_rec(&rec, 3, "public", "tx", cols, 1);
 	feed(r, &rec);
 	insert_int(&rec, 3, 1);
-	check(!feed(r, &rec) && strstr(renderer_error(r), "already carries the transaction metadata events"),
+	check(!feed(r, &rec) &&
+		  strstr(renderer_error(r), "already carries the transaction metadata events"),
 		  "a table mapping to the transaction topic fails: %s", renderer_error(r));
 
 	/* a rename: logged once, and the new name's topic is used */

@@ -115,14 +115,21 @@ deliver(Renderer *r, EmitFn emit, void *arg, const char *topic, const Buf *key, 
 	return true;
 }
 
+/* Note what the record is about, for renderer_failure(). */
+static void
+working_on(Renderer *r, const Rel *rel, const Buf *key)
+{
+	r->cur_table = rel->qualified;
+	r->cur_topic = rel->topic;
+	r->cur_key = key;
+}
+
 /* A table whose topic already carries another is sent nowhere (topic.c). */
 static bool
 check_topic(Renderer *r, const Rel *rel)
 {
 	if (rel->clash == NULL)
 		return true;
-	r->cur_table = rel->qualified;
-	r->cur_topic = rel->topic;
 	return render_fail(r, "table %s maps to topic %s, which already carries %s; rename one of "
 					   "them or exclude one with table.exclude.list",
 					   rel->quoted, rel->topic, rel->clash);
@@ -145,11 +152,9 @@ change_event(Renderer *r, Rel *rel, char op, const CdcValue *before, const CdcVa
 	bool		tx = r->cfg.tx_metadata && r->in_txn;
 	int			layout = r->cfg.layout;
 
-	r->cur_key = key;
+	working_on(r, rel, key);
 	if (!check_topic(r, rel))
 		return false;
-	r->cur_table = rel->qualified;
-	r->cur_topic = rel->topic;
 	buf_reset(b);
 	if (rel->val_prefix)
 		buf_put(b, rel->val_prefix, rel->val_prefix_len);
@@ -266,8 +271,7 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 		return render_fail(r, "malformed %s record: %s", what, rd->error);
 	if (!need_txn(r, what) || (rel = rel_get(r, relid, what)) == NULL)
 		return false;
-	r->cur_table = rel->qualified;
-	r->cur_topic = rel->topic;
+	working_on(r, rel, NULL);
 
 	if (kind == CDC_INSERT)
 	{
@@ -345,7 +349,7 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 		return false;
 	if (has_key && has_old)
 	{
-		r->cur_key = &r->key;
+		working_on(r, rel, &r->key);
 		if (!write_key(r, &r->key2, rel, r->oldv))
 			return false;
 		if (r->key2.len != r->key.len || memcmp(r->key2.data, r->key.data, r->key.len) != 0)
@@ -403,8 +407,13 @@ on_truncate(Renderer *r, CdcReader *rd, uint64_t lsn, EmitFn emit, void *arg)
 		return true;
 	/* nothing is sent when one of them cannot be */
 	for (i = 0; i < t.nrels; i++)
-		if (!check_topic(r, rel_lookup(r, truncate_relid(ids, i))))
+	{
+		Rel		   *rel = rel_lookup(r, truncate_relid(ids, i));
+
+		working_on(r, rel, NULL);
+		if (!check_topic(r, rel))
 			return false;
+	}
 	for (i = 0; i < t.nrels; i++)
 		if (!change_event(r, rel_lookup(r, truncate_relid(ids, i)), 't', NULL, NULL, lsn, NULL,
 						  NULL, NULL, emit, arg))

@@ -7,11 +7,12 @@
  * applies RELATION records and builds per relation everything that does
  * not change from row to row, with schema.c (Connect schemas) and
  * defaults.c (defaults, NOT NULL fallbacks, TOAST placeholders); topic.c
- * names topics; row.c writes a row's values; text.c, datetime.c and
- * decimal.c write values that come as PostgreSQL text; change.c turns a
- * change into its messages and txmeta.c adds transaction metadata;
- * render.c holds the public entry points.  json.c writes JSON, javafloat.c
- * and javamap.c reproduce what Java prints and in which order.
+ * names topics and keeps one table per topic; row.c writes a row's values;
+ * text.c, datetime.c and decimal.c write values that come as PostgreSQL
+ * text; change.c turns a change into its messages and txmeta.c adds
+ * transaction metadata; render.c holds the public entry points.  json.c
+ * writes JSON, javafloat.c and javamap.c reproduce what Java prints and in
+ * which order.
  */
 #ifndef SHIPPER_RENDER_INT_H
 #define SHIPPER_RENDER_INT_H
