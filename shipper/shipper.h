@@ -17,7 +17,7 @@
 
 #include "config/config.h"
 #include "ops/log.h"
-#include "render.h"
+#include "render/render.h"
 
 #define ERRLEN 512
 
