@@ -16,7 +16,7 @@
 
 #include "config/config.h"
 #include "ops/log.h"
-#include "render.h"
+#include "render/render.h"
 
 /* room for one log line's worth of error: a change, its key and why */
 #define ERRLEN 2048

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "delivery/delivery.h"
-#include "json.h"
+#include "render/json.h"
 
 void
 retry_init(Retry *r, const Config *cfg)

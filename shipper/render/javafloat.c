@@ -16,7 +16,7 @@
  * rounding interval is lopsided, so when the closest decimal misses, its
  * neighbour on the other side of the value is tried too.
  */
-#include "json.h"
+#include "render/json.h"
 
 #include <math.h>
 #include <stdint.h>

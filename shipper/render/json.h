@@ -3,11 +3,13 @@
  *		A small, fast JSON writer over Buf, byte-compatible with what Kafka
  *		Connect's JsonConverter (Jackson) writes.
  *
- * The renderer writes every per-row payload with these: no tree is built,
- * nothing is allocated once the buffer has grown.  Strings are escaped as
- * Jackson escapes them by default: '"' and '\\', the short forms \b \t \n
- * \f \r, other control characters below 0x20 as \u00XX with uppercase hex,
- * and everything else (non-ASCII UTF-8, '/', 0x7F) written raw.
+ * The renderer writes every payload and schema with these: no tree is
+ * built, nothing is allocated once the buffer has grown.  Strings are
+ * escaped as Jackson escapes them by default: '"' and '\\', the short forms
+ * \b \t \n \f \r, other control characters below 0x20 as \u00XX with
+ * uppercase hex, and everything else (non-ASCII UTF-8, '/', 0x7F) written
+ * raw.  A byte that is not part of valid UTF-8 is written as \uDC80 to
+ * \uDCFF (PEP 383's surrogateescape; see json.c).
  */
 #ifndef SHIPPER_JSON_H
 #define SHIPPER_JSON_H
@@ -16,6 +18,16 @@
 #include <stdint.h>
 
 #include "mem.h"
+
+/*
+ * Bytes json_escape has written as \uDCXX because they were not valid
+ * UTF-8, since the process started: compare before and after writing
+ * something to notice (the renderer is single-threaded).
+ */
+extern uint64_t json_invalid_utf8;
+
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 if none starts there. */
+extern int	utf8_seq_len(const unsigned char *p, const unsigned char *end);
 
 /* Append a literal (no escaping). */
 #define JLIT(b, s) buf_put((b), (s), sizeof(s) - 1)

@@ -66,6 +66,15 @@ typedef bool (*MetaFn) (void *arg, uint32_t relid, int ncols,
 
 typedef struct Renderer Renderer;
 
+/*
+ * The topic a table's changes go to: <topic.prefix><topic.delimiter>
+ * <schema><topic.delimiter><table>, sanitized as Debezium does, exactly
+ * as the renderer names it.  Different tables can map to one topic; the
+ * renderer sends only the first of them there (see renderer_feed), so the
+ * shipper can check its captured tables at start-up.  Malloc'd.
+ */
+extern char *render_topic_name(const Config *cfg, const char *schema, const char *table);
+
 extern Renderer *renderer_new(const Config *cfg, const char *dbname,
 							  MetaFn meta, void *meta_arg);
 extern void renderer_free(Renderer *r);
@@ -73,15 +82,41 @@ extern void renderer_free(Renderer *r);
 /*
  * Render the record data[0..len) that arrived at lsn (XLogData dataStart),
  * calling emit for each resulting message in order.  RELATION records are
- * always applied.  Returns false on a malformed record, a metadata failure
- * or a false from emit; renderer_error() then says what went wrong.
+ * always applied.  Returns false on a malformed record, a metadata failure,
+ * a value that cannot be written, or a false from emit; renderer_error()
+ * then says what went wrong and renderer_failure() what it was about.
+ *
+ * After a failed feed the renderer stays usable: the records that follow
+ * can be fed as if the failed one had been skipped (errors.tolerance=all
+ * skips it).  A failed change record (INSERT, UPDATE, DELETE, TRUNCATE,
+ * MESSAGE) has emitted none of its own messages, unless emit itself
+ * refused one (then those before it went out); the transaction's BEGIN
+ * event may have been emitted ahead of it.  A failed RELATION record drops
+ * what was known of its relation: changes to it fail until a RELATION
+ * record for it is applied.
+ *
+ * Two tables whose names map to one topic never share it: the first whose
+ * RELATION record arrives keeps it, and every change of the other fails,
+ * naming both tables and the topic (its RELATION records do not fail).
  */
 extern bool renderer_feed(Renderer *r, const uint8_t *data, size_t len,
 						  uint64_t lsn, EmitFn emit, void *arg);
 extern const char *renderer_error(const Renderer *r);
 
-/* TEMPORARY until the render split lands */
-typedef struct RenderFailure { const char *table; const char *topic; const char *key; size_t key_len; } RenderFailure;
+/*
+ * What a failed feed was working on, for the log line and the dead letter
+ * queue.  Pointers into the renderer, valid until the next feed; each is
+ * NULL when the failure came before it was known (or does not apply).
+ */
+typedef struct RenderFailure
+{
+	const char *table;			/* "schema.table" or NULL */
+	const char *topic;			/* or NULL */
+	const char *key;			/* key JSON as it would be sent, or NULL */
+	size_t		key_len;
+} RenderFailure;
+
+/* What the last failed feed was working on. */
 extern void renderer_failure(const Renderer *r, RenderFailure *out);
 
 #endif							/* SHIPPER_RENDER_H */

@@ -5,13 +5,25 @@
  * Escaping follows Jackson's default output escapes (CharTypes
  * sOutputEscapes128), which is what Kafka Connect's JsonConverter writes:
  * only '"', '\\' and the C0 controls are escaped; the five controls with a
- * short form use it, the others \u00XX with uppercase hex digits.
+ * short form use it, the others \u00XX with uppercase hex digits.  Valid
+ * UTF-8 is copied as it is.
+ *
+ * Text that is not valid UTF-8 (a SQL_ASCII database stores whatever bytes
+ * it was given) would make the output invalid JSON, and replacing it would
+ * lose data.  Each byte that does not belong to a valid UTF-8 sequence is
+ * written as the escape of a lone low surrogate, \uDC80 to \uDCFF for
+ * bytes 0x80 to 0xFF: Python's "surrogateescape" (PEP 383).  The escapes
+ * are ASCII, the output stays valid JSON, and a reader gets the exact bytes
+ * back (in Python, s.encode("utf-8", "surrogateescape")).
  */
-#include "json.h"
+#include "render/json.h"
 
 #include <string.h>
 
-/* per byte: 0 raw, 'u' as \u00XX, else the character after the backslash */
+/*
+ * per byte: 0 raw, 'u' as \u00XX, 'x' the start of a UTF-8 sequence to
+ * check, else the character after the backslash
+ */
 static const char escapes[256] = {
 	['\b'] = 'b',['\t'] = 't',['\n'] = 'n',['\f'] = 'f',['\r'] = 'r',
 	[0x00] = 'u',[0x01] = 'u',[0x02] = 'u',[0x03] = 'u',[0x04] = 'u',
@@ -20,10 +32,91 @@ static const char escapes[256] = {
 	[0x14] = 'u',[0x15] = 'u',[0x16] = 'u',[0x17] = 'u',[0x18] = 'u',
 	[0x19] = 'u',[0x1A] = 'u',[0x1B] = 'u',[0x1C] = 'u',[0x1D] = 'u',
 	[0x1E] = 'u',[0x1F] = 'u',['"'] = '"',['\\'] = '\\',
+	[0x80 ... 0xFF] = 'x',
 };
 
 static const char hexupper[] = "0123456789ABCDEF";
 static const char hexlower[] = "0123456789abcdef";
+
+uint64_t	json_invalid_utf8 = 0;
+
+/*
+ * The length of the valid UTF-8 sequence at p (1 to 4 bytes), or 0 when
+ * none starts there: RFC 3629, so no overlong forms, no surrogates, nothing
+ * above U+10FFFF.
+ */
+int
+utf8_seq_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned	c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2)
+		return 0;				/* a continuation byte, or an overlong lead */
+	if (c < 0xE0)
+		return end - p >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c < 0xF0)
+	{
+		unsigned	lo = c == 0xE0 ? 0xA0 : 0x80;	/* overlong */
+		unsigned	hi = c == 0xED ? 0x9F : 0xBF;	/* surrogates */
+
+		return end - p >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+	}
+	if (c < 0xF5)
+	{
+		unsigned	lo = c == 0xF0 ? 0x90 : 0x80;	/* overlong */
+		unsigned	hi = c == 0xF4 ? 0x8F : 0xBF;	/* above U+10FFFF */
+
+		return end - p >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
+			(p[3] & 0xC0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+/* where escaping stands: the next byte in and the next byte out */
+typedef struct EscapePos
+{
+	const unsigned char *in;
+	char	   *out;
+} EscapePos;
+
+/*
+ * Copy the run of non-ASCII bytes at pos: valid UTF-8 as it is, any other
+ * byte as \uDCXX.  Not inlined, so that json_escape's loop stays as tight
+ * for ASCII as it was before any byte was checked.
+ */
+static __attribute__((noinline)) EscapePos
+escape_non_ascii(EscapePos pos, const unsigned char *end)
+{
+	const unsigned char *p = pos.in;
+	char	   *o = pos.out;
+
+	while (p < end && *p >= 0x80)
+	{
+		int			n = utf8_seq_len(p, end);
+
+		if (n > 0)
+		{
+			do
+				*o++ = (char) *p++;
+			while (--n > 0);
+			continue;
+		}
+		/* not UTF-8: the lone surrogate U+DC00 + byte (PEP 383) */
+		*o++ = '\\';
+		*o++ = 'u';
+		*o++ = 'D';
+		*o++ = 'C';
+		*o++ = hexupper[*p >> 4];
+		*o++ = hexupper[*p & 15];
+		p++;
+		json_invalid_utf8++;
+	}
+	pos.in = p;
+	pos.out = o;
+	return pos;
+}
 
 /* Escape s[0..len) into b, without surrounding quotes. */
 void
@@ -33,20 +126,31 @@ json_escape(Buf *b, const char *s, size_t len)
 	const unsigned char *end = p + len;
 	char	   *o;
 
-	/* worst case: every byte becomes \u00XX */
+	/* worst case: every byte becomes \u00XX or \uDCXX */
 	buf_reserve(b, len * 6);
 	o = b->data + b->len;
 	while (p < end)
 	{
-		unsigned char c = *p++;
+		unsigned char c = *p;
 		char		e = escapes[c];
 
 		if (e == 0)
+		{
 			*o++ = (char) c;
+			p++;
+		}
+		else if (e == 'x')
+		{
+			EscapePos	pos = escape_non_ascii((EscapePos) {p, o}, end);
+
+			p = pos.in;
+			o = pos.out;
+		}
 		else if (e != 'u')
 		{
 			*o++ = '\\';
 			*o++ = e;
+			p++;
 		}
 		else
 		{
@@ -56,6 +160,7 @@ json_escape(Buf *b, const char *s, size_t len)
 			*o++ = '0';
 			*o++ = hexupper[c >> 4];
 			*o++ = hexupper[c & 15];
+			p++;
 		}
 	}
 	b->len = (size_t) (o - b->data);

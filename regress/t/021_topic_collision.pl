@@ -1,0 +1,42 @@
+# Two tables whose names map to one topic ("a.b".c and a."b.c" both give
+# <prefix>.a.b.c) never share it: the first keeps the topic, the other's
+# changes fail with an error naming both tables and the topic, and none of
+# its rows reaches the topic.  Shipped with sink=stdout, no Kafka needed.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Utils;
+use ShipperTest;
+use Test::More;
+
+my $node = start_node('collision');
+$node->safe_psql('postgres', q{
+	CREATE SCHEMA "a.b";
+	CREATE SCHEMA a;
+	CREATE TABLE "a.b".c (id int PRIMARY KEY, origin text);
+	CREATE TABLE a."b.c" (id int PRIMARY KEY, origin text);
+	SELECT pg_create_logical_replication_slot('collision', 'cellcdc');
+	INSERT INTO "a.b".c VALUES (1, 'first');
+	BEGIN;
+	INSERT INTO "a.b".c VALUES (2, 'first');
+	INSERT INTO a."b.c" VALUES (1, 'second');
+	COMMIT;
+});
+
+my $sh = start_shipper($node, undef, 'slot.name' => 'collision', sink => 'stdout',
+	'topic.prefix' => 'coll');
+my $error = 'table "a"."b.c" maps to topic coll.a.b.c, which already carries table "a.b"."c"; '
+  . 'rename one of them or exclude one with table.exclude.list';
+wait_until(sub { $sh->{run}->pump_nb; index($sh->{err}, $error) >= 0 },
+	'the error naming both tables and the topic');
+stop_shipper($sh);
+
+my @lines = split /\n/, $sh->{out};
+ok(scalar(@lines) >= 2, 'the first table was shipped');
+is(scalar(grep { !/^\{"topic":"coll\.a\.b\.c",/ } @lines), 0, 'to its topic');
+is(scalar(grep { /"origin":"second"/ } @lines), 0, 'and no row of the second table went there');
+ok(scalar(grep { /"origin":"first"/ } @lines) >= 2, 'the first table rows did');
+
+$node->stop;
+done_testing();
