@@ -58,7 +58,7 @@ server_going(Shipper *sh, int64_t now)
 
 	if (sh->server_gone)
 		return true;
-	if (now < sh->next_watch)
+	if (sh->meta == NULL || now < sh->next_watch)
 		return false;
 	sh->next_watch = now + SERVER_WATCH_MS;
 	if (!meta_server_gone(sh->meta))
@@ -232,6 +232,8 @@ session_start(Shipper *sh)
 	sh->slot_id.database = sh->sys.dbname;
 	sh->slot_id.system = sh->sys.system;
 
+	if (sh->first && !tables_check(sh->meta, sh->cfg, &sh->tables, sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 	if (sh->first && sh->store &&
 		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,
 					  sh->err, sizeof(sh->err)))

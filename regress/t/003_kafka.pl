@@ -53,8 +53,8 @@ my %messages = map { $_ => kcat_messages($mock, "$prefix.public.$_") } @tables;
 my $meta = kcat($mock, '-L');
 my @topics = sort($meta =~ /topic "([^"]+)"/g);
 is_deeply(\@topics,
-	[ sort(map("$prefix.public.$_", @tables), "$prefix.message") ],
-	'one topic per table, named prefix.schema.table, and the message topic');
+	[ sort(map("$prefix.public.$_", @tables), "$prefix.message", 'cellcdc-offsets') ],
+	'one topic per table, named prefix.schema.table, the message topic and the slot record');
 
 # keys land where the Java client's partitioner puts them
 my ($placed, $misplaced) = (0, 0);

@@ -1,6 +1,6 @@
 # The shipper's renderer and JSON writer on their own, without a server:
 # regress/unit/render_test.c is compiled against shipper/render/ and
-# decoder/record.c, and each line it prints ("ok - ..." or "not ok - ...")
+# decoder/record.c and stored.c, and each line it prints ("ok - ..." or "not ok - ...")
 # becomes a test here.  CC picks the compiler (default cc).
 use strict;
 use warnings;
@@ -13,9 +13,9 @@ my $dir = tempdir(CLEANUP => 1);
 my $cc = $ENV{CC} // 'cc';
 my ($out, $err) = ('', '');
 
-my @sources = (glob("$src/shipper/render/*.c"), "$src/decoder/record.c");
+my @sources = (glob("$src/shipper/render/*.c"), "$src/decoder/record.c", "$src/decoder/stored.c");
 my $built = IPC::Run::run(
-	[ $cc, '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror',
+	[ $cc, '-std=gnu11', '-D_GNU_SOURCE', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror',
 		"-I$src/shipper", "-I$src/decoder", '-o', "$dir/render_test",
 		"$src/regress/unit/render_test.c", @sources, '-lm' ],
 	'>', \$out, '2>', \$err);

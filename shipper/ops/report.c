@@ -1,10 +1,11 @@
 /*
  * report.c
  *		How the shipper is doing, in the log: a progress line every
- *		log.progress.interval.ms, and Kafka outages (one line when every
- *		broker is down, one a minute while it lasts, with the WAL the cell
- *		keeps meanwhile, one when it ends).  Both are deadlines the streaming
- *		loop checks, not work on a timer of their own.
+ *		log.progress.interval.ms (with a look at the captured tables), and
+ *		Kafka outages (one line when every broker is down, one a minute while
+ *		it lasts, with the WAL the cell keeps meanwhile, one when it ends).
+ *		Both are deadlines the streaming loop checks, not work on a timer of
+ *		their own.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ report_progress(Shipper *sh, int64_t now)
 	sh->next_progress = now + sh->cfg->progress_interval_ms;
 	if (sh->store && sh->fl.confirmed != sh->recorded && sh->sink->outage_since == 0)
 		(void) write_record(sh, "streaming");
+	tables_recheck(sh->meta, sh->cfg, &sh->tables);
 }
 
 /*

@@ -337,11 +337,19 @@ sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen)
 
 	if (s->ops != &kafka_ops)
 		return true;
-	rc = rd_kafka_metadata(k->rk, 0, NULL, &md, timeout_ms);
-	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+	/* a second at a time, so that a stop request is heard */
+	for (int64_t deadline = mono_ms() + timeout_ms;;)
 	{
-		rd_kafka_metadata_destroy(md);
-		return true;
+		int64_t		left = deadline - mono_ms();
+
+		rc = rd_kafka_metadata(k->rk, 0, NULL, &md, left < 1000 ? (left > 0 ? (int) left : 1) : 1000);
+		if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			rd_kafka_metadata_destroy(md);
+			return true;
+		}
+		if (mono_ms() >= deadline || !s->wait(s->wait_arg))
+			break;
 	}
 	snprintf(err, errlen, "cannot reach Kafka at %s within %d s (%s); check "
 			 "kafka.bootstrap.servers and that the brokers are up",

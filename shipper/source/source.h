@@ -70,6 +70,20 @@ extern bool meta_lookup(void *conn, uint32_t relid, int ncols,
 						const char *const *names, ColumnMeta *out,
 						char *err, size_t errlen);
 extern bool meta_server_gone(PGconn *meta);
-extern bool catalog_check_tables(PGconn *meta, const Config *cfg, char *err, size_t errlen);
+
+/* ---------- tables.c ---------- */
+
+/* the captured tables, by OID, with their topics */
+typedef struct TableList
+{
+	int			n;
+	uint32_t   *oids;
+	char	  **names;			/* schema.table, quoted where needed */
+	char	  **topics;
+} TableList;
+
+extern bool tables_check(PGconn *meta, const Config *cfg, TableList *out,
+						 char *err, size_t errlen);
+extern void tables_recheck(PGconn *meta, const Config *cfg, TableList *known);
 
 #endif							/* SHIPPER_SOURCE_SOURCE_H */
