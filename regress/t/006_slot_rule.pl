@@ -48,10 +48,27 @@ like($err, qr/cannot reach Kafka at 127\.0\.0\.1:$port within 3 s/, 'naming the 
 is(slot_exists('unreachable'), '0', 'and no slot was created');
 like($err, $log_line, 'log lines carry UTC time, level and slot');
 
+# 2. Two captured tables that map to one topic are refused at start-up;
+# an include entry that matches no table is warned about.
+$node->safe_psql('postgres', q{
+	CREATE SCHEMA a; CREATE TABLE a."b.c" (x int);
+	CREATE SCHEMA "a.b"; CREATE TABLE "a.b".c (x int);
+});
+($rc, $err) = run_shipper($node, $mock, 'slot.name' => 'collide', 'table.include.list' => 'a.*');
+is($rc, 2, 'two tables, one topic: exit status 2');
+like($err, qr/tables a\."b\.c" and "a\.b"\.c both map to topic emp-test\.a\.b\.c/,
+	'naming both tables and the topic');
+is(slot_exists('collide'), '0', 'before any slot is created');
+$node->safe_psql('postgres', 'DROP SCHEMA a CASCADE; DROP SCHEMA "a.b" CASCADE');
+
 # 2. A first start creates the slot and records it.
 my $sh = start_shipper($node, $mock, %props, 'slot.name' => 'rule',
-	'database.reconnect.backoff.ms' => '1000');
+	'database.reconnect.backoff.ms' => '1000', 'table.include.list' => 'public.ledger,public.Ledger');
 like(shipper_log($sh), qr/created replication slot "rule" at/, 'first start: slot created');
+like(shipper_log($sh), qr/capturing 1 of the database's 2 tables: public\.ledger/,
+	'the captured tables are logged');
+like(shipper_log($sh), qr/WARN slot=rule table\.include\.list entry "public\.Ledger" matches no table/,
+	'an include entry that matches no table is warned about');
 $node->safe_psql('postgres', "INSERT INTO ledger VALUES (1, 'before the drop')");
 wait_until(sub { kcat($mock, '-C', '-t', 'emp-test.public.ledger', '-e', '-q', '-f', '%k\n') =~ /1/ },
 	'first row in Kafka');
@@ -74,7 +91,7 @@ is($rc, 4, 'restart after the drop: exit status 4');
 like($err, qr/slot "rule" does not exist, but this shipper created it at LSN .* are lost/,
 	'naming the record that proves it');
 is(slot_exists('rule'), '0', 'still no slot');
-is(scalar(() = $err =~ /\n/g), 1, 'in one line');
+is(scalar(() = $err =~ / ERROR /g), 1, 'in one ERROR line');
 
 # 5. --new-slot starts over deliberately.
 $sh = start_shipper($node, $mock, %props, 'slot.name' => 'rule', '-' => ['--new-slot']);
@@ -85,7 +102,7 @@ is(slot_exists('rule'), '1', 'the slot exists again');
 ($rc, $err) = run_shipper($node, $mock, %props, 'slot.name' => 'rule');
 is($rc, 3, 'a second instance: exit status 3');
 like($err, qr/another shipper holds the slot/, 'saying another shipper holds the slot');
-is(scalar(() = $err =~ /\n/g), 1, 'in one line');
+is(scalar(() = $err =~ / ERROR /g), 1, 'in one ERROR line');
 is(stop_shipper($sh), 0, 'the first one stops cleanly');
 
 # 7. --new-slot over a usable slot is refused.

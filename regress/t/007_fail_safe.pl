@@ -85,7 +85,7 @@ is(stop_shipper($sh), 0, 'stopped');
 
 # 4. A fast restart of PostgreSQL with every broker down completes within
 # 10 s, and nothing is lost once Kafka is back.
-$sh = start_shipper($node, $mock, 'slot.name' => 'restart', 'table.include.list' => 'public.ledger',
+$sh = start_shipper($node, $mock, 'slot.name' => 'restart', 'table.include.list' => 'public.ledger,public.doomed',
 	'log.format' => 'json', 'log.progress.interval.ms' => '1000',
 	'database.conninfo' => $node->connstr('postgres') . ' application_name=cell_bos_7');
 is($node->safe_psql('postgres',
@@ -109,6 +109,12 @@ $end = current_lsn();
 wait_until(sub { slot_confirmed($node, 'restart') >= $end }, 'confirmed after the restart');
 my %distinct = map { $_ => 1 } @{ keys_in('emp-test.public.ledger') };
 is(scalar(keys %distinct), 502, 'no row lost');
+
+# A captured table dropped while streaming is logged (at the next progress line).
+$node->safe_psql('postgres', 'CREATE TABLE doomed (id int PRIMARY KEY)');
+wait_until(sub { shipper_log($sh) =~ /table public\.doomed is now captured/ }, 'a new table logged');
+$node->safe_psql('postgres', 'DROP TABLE doomed');
+wait_until(sub { shipper_log($sh) =~ /captured table public\.doomed was dropped/ }, 'a dropped table logged');
 
 # 5. SIGHUP is logged and survived.
 $sh->{run}->signal('HUP');

@@ -8,7 +8,9 @@
  *
  * A message is folded onto one line: a newline followed by indentation (how
  * libpq wraps a long sentence) becomes a space, any other newline "; ", and
- * trailing blanks go.  The whole line is written with one write(2), so lines
+ * trailing blanks go.  Bytes that are not UTF-8 (names from a SQL_ASCII
+ * database) are escaped, \xNN in text and \udcNN in JSON as the messages
+ * write them, so every line is valid UTF-8 (and valid JSON).  The whole line is written with one write(2), so lines
  * from librdkafka's threads never interleave with ours.
  */
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 
 #include "mem.h"
 #include "ops/log.h"
+#include "render/json.h"
 
 static const char *log_slot;
 static bool log_json;
@@ -59,6 +62,7 @@ static void
 put_folded(Buf *b, const char *msg)
 {
 	size_t		start = b->len;
+	const unsigned char *end = (const unsigned char *) msg + strlen(msg);
 
 	for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
 	{
@@ -82,6 +86,24 @@ put_folded(Buf *b, const char *msg)
 		}
 		else if (*p == '\t')
 			buf_putc(b, ' ');
+		else if (*p >= 0x80)
+		{
+			/* a table name from a SQL_ASCII database may be any bytes */
+			int			n = utf8_seq_len(p, end);
+
+			if (n == 0)
+			{
+				char		esc[8];
+
+				snprintf(esc, sizeof(esc), log_json ? "\\udc%02x" : "\\x%02x", *p);
+				buf_puts(b, esc);
+			}
+			else
+			{
+				buf_put(b, p, n);
+				p += n - 1;
+			}
+		}
 		else if (*p < 0x20 || *p == 0x7f)
 		{
 			char		esc[8];
