@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config/config.h"
 #include "ops/log.h"
@@ -41,5 +42,15 @@ typedef enum ExitStatus
 
 #define LSN_FMT "%X/%X"
 #define LSN_ARGS(lsn) (unsigned) ((lsn) >> 32), (unsigned) (lsn)
+
+/* "16/B374D848" as PostgreSQL prints an LSN; 0 for NULL or anything else */
+static inline uint64_t
+lsn_parse(const char *s)
+{
+	unsigned	hi,
+				lo;
+
+	return s && sscanf(s, "%X/%X", &hi, &lo) == 2 ? ((uint64_t) hi << 32) | lo : 0;
+}
 
 #endif							/* SHIPPER_SHIPPER_H */

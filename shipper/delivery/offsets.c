@@ -48,15 +48,6 @@ lsn_text(uint64_t lsn, char *out, size_t len)
 	snprintf(out, len, LSN_FMT, LSN_ARGS(lsn));
 }
 
-static uint64_t
-parse_lsn(const char *s)
-{
-	unsigned	hi,
-				lo;
-
-	return s && sscanf(s, "%X/%X", &hi, &lo) == 2 ? ((uint64_t) hi << 32) | lo : 0;
-}
-
 /* Build the record: the key and the value to produce to the offsets topic. */
 void
 offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
@@ -105,8 +96,8 @@ take_value(const char *data, size_t len, SlotRecord *out)
 		snprintf(out->event, sizeof(out->event), "%s", s);
 	if ((s = json_string_value(json_object_get(v, "time"))) != NULL)
 		snprintf(out->time, sizeof(out->time), "%s", s);
-	out->created_lsn = parse_lsn(json_string_value(json_object_get(v, "created_lsn")));
-	out->confirmed_lsn = parse_lsn(json_string_value(json_object_get(v, "confirmed_lsn")));
+	out->created_lsn = lsn_parse(json_string_value(json_object_get(v, "created_lsn")));
+	out->confirmed_lsn = lsn_parse(json_string_value(json_object_get(v, "confirmed_lsn")));
 	json_decref(v);
 }
 

@@ -75,23 +75,6 @@ stdout_send(Sink *s, const OutMessage *m, void *opaque)
 }
 
 static void
-stdout_poll(Sink *s, int timeout_ms)
-{
-}
-
-static bool
-stdout_flush(Sink *s, int timeout_ms)
-{
-	return true;
-}
-
-static long
-stdout_pending(Sink *s)
-{
-	return 0;
-}
-
-static void
 stdout_close(Sink *s, bool purge)
 {
 	buf_free(s->impl);
@@ -99,7 +82,7 @@ stdout_close(Sink *s, bool purge)
 }
 
 static const SinkOps stdout_ops = {
-	stdout_send, stdout_poll, stdout_flush, stdout_pending, stdout_close
+	stdout_send, sink_no_poll, sink_no_flush, sink_no_pending, stdout_close
 };
 
 void

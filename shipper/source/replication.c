@@ -134,15 +134,6 @@ pg_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
-static uint64_t
-parse_lsn(const char *s)
-{
-	unsigned	hi,
-				lo;
-
-	return s && sscanf(s, "%X/%X", &hi, &lo) == 2 ? ((uint64_t) hi << 32) | lo : 0;
-}
-
 /* IDENTIFY_SYSTEM: which cluster and database this is, and its WAL end. */
 bool
 stream_identify(PGconn *conn, SystemId *id, char *err, size_t errlen)
@@ -154,7 +145,7 @@ stream_identify(PGconn *conn, SystemId *id, char *err, size_t errlen)
 	if (ok)
 	{
 		snprintf(id->system, sizeof(id->system), "%s", PQgetvalue(res, 0, 0));
-		id->wal_end = parse_lsn(PQgetvalue(res, 0, 2));
+		id->wal_end = lsn_parse(PQgetvalue(res, 0, 2));
 		snprintf(id->dbname, sizeof(id->dbname), "%s", PQgetvalue(res, 0, 3));
 	}
 	else

@@ -14,15 +14,6 @@
 
 #include "source/source.h"
 
-static uint64_t
-parse_lsn(const char *s)
-{
-	unsigned	hi,
-				lo;
-
-	return s && sscanf(s, "%X/%X", &hi, &lo) == 2 ? ((uint64_t) hi << 32) | lo : 0;
-}
-
 /* Run a query on conn built from fmt and one literal; NULL and err on failure. */
 static PGresult *
 query_with(PGconn *conn, const char *fmt, const char *value, char *err, size_t errlen)
@@ -81,8 +72,8 @@ slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *err, size_t e
 	else
 	{
 		info->state = strcmp(PQgetvalue(res, 0, 3), "lost") == 0 ? SLOT_LOST : SLOT_READY;
-		info->confirmed_lsn = parse_lsn(PQgetvalue(res, 0, 4));
-		info->restart_lsn = parse_lsn(PQgetvalue(res, 0, 5));
+		info->confirmed_lsn = lsn_parse(PQgetvalue(res, 0, 4));
+		info->restart_lsn = lsn_parse(PQgetvalue(res, 0, 5));
 		info->active_pid = atoi(PQgetvalue(res, 0, 6));
 		if (info->active_pid)
 			snprintf(info->holder, sizeof(info->holder), "PID %d on the server, application_name "
@@ -93,24 +84,34 @@ slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *err, size_t e
 	return true;
 }
 
-/* CREATE_REPLICATION_SLOT; *lsn is its consistent point. */
-bool
-slot_create(PGconn *conn, const char *slot, uint64_t *lsn, char *err, size_t errlen)
+/* Run "VERB <slot><rest>" on the replication connection. */
+static PGresult *
+slot_command(PGconn *conn, const char *verb, const char *slot, const char *rest)
 {
 	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
 	Buf			cmd = {0};
 	PGresult   *res;
-	bool		ok;
 
-	buf_puts(&cmd, "CREATE_REPLICATION_SLOT ");
+	buf_puts(&cmd, verb);
+	buf_putc(&cmd, ' ');
 	buf_puts(&cmd, ident);
-	buf_puts(&cmd, " LOGICAL cellcdc (SNAPSHOT 'nothing')");
+	buf_puts(&cmd, rest);
 	PQfreemem(ident);
 	res = PQexec(conn, cmd.data);
 	buf_free(&cmd);
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	return res;
+}
+
+/* CREATE_REPLICATION_SLOT; *lsn is its consistent point. */
+bool
+slot_create(PGconn *conn, const char *slot, uint64_t *lsn, char *err, size_t errlen)
+{
+	PGresult   *res = slot_command(conn, "CREATE_REPLICATION_SLOT", slot,
+								   " LOGICAL cellcdc (SNAPSHOT 'nothing')");
+	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
 	if (ok)
-		*lsn = parse_lsn(PQgetvalue(res, 0, 1));
+		*lsn = lsn_parse(PQgetvalue(res, 0, 1));
 	else if (strcmp(pg_sqlstate(res), SQLSTATE_DUPLICATE_OBJECT) == 0)
 		snprintf(err, errlen, "slot \"%s\" was created by someone else while this shipper "
 				 "started; start it again to use it", slot);
@@ -124,17 +125,9 @@ slot_create(PGconn *conn, const char *slot, uint64_t *lsn, char *err, size_t err
 bool
 slot_drop(PGconn *conn, const char *slot, char *err, size_t errlen)
 {
-	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
-	Buf			cmd = {0};
-	PGresult   *res;
-	bool		ok;
+	PGresult   *res = slot_command(conn, "DROP_REPLICATION_SLOT", slot, "");
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
-	buf_puts(&cmd, "DROP_REPLICATION_SLOT ");
-	buf_puts(&cmd, ident);
-	PQfreemem(ident);
-	res = PQexec(conn, cmd.data);
-	buf_free(&cmd);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		snprintf(err, errlen, "cannot drop slot \"%s\": %s", slot, pg_error(conn));
 	PQclear(res);
