@@ -37,6 +37,8 @@ HZ=$(getconf CLK_TCK)
 log() { printf '[ship.sh %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 [[ -x $SHIPPER ]] || die "$SHIPPER not found: run make install first"
+[[ -f $("$PG_CONFIG" --pkglibdir)/wal2json.so ]] ||
+	die "wal2json (the baseline) is not installed: apt-get install postgresql-$("$PG_CONFIG" --version | sed 's/[^0-9]*\([0-9]*\).*/\1/')-wal2json"
 make -s regress/mockbroker >/dev/null || die "cannot build regress/mockbroker"
 unset PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD
 

@@ -198,10 +198,12 @@ record_created(Shipper *sh, const char *event)
 		return true;
 	if (!write_record(sh, event) ||
 		!sink_flush(sh->sink, sh->cfg->startup_timeout_ms) || sink_failed(sh->sink))
-		return session_fail(sh, EXIT_STARTUP, "cannot record slot \"%s\" in offset.storage.topic %s: %s; "
-					"check that the topic can be written (create it, compacted, if the "
-					"cluster does not create topics)", sh->cfg->slot_name, sh->cfg->offset_topic,
-					sink_failed(sh->sink) ? sink_failed(sh->sink)->error : "not acknowledged in time");
+		return session_fail(sh, EXIT_STARTUP, "cannot record slot \"%s\" in "
+							"offset.storage.topic %s: %s; check that the topic can be written "
+							"(create it, compacted, if the cluster does not create topics)",
+							sh->cfg->slot_name, sh->cfg->offset_topic,
+							sink_failed(sh->sink) ? sink_failed(sh->sink)->error :
+							"not acknowledged in time");
 	inflight_advance(&sh->fl);
 	return true;
 }
@@ -243,7 +245,9 @@ session_start(Shipper *sh)
 	if (sh->first && (created || !rec.found) &&
 		!record_created(sh, created ? (sh->cfg->new_slot ? "new-slot" : "created") : "streaming"))
 		return false;
-	if (!rec.found && !created && sh->first && !sh->store)
+	if (rec.found && !created)
+		sh->created_lsn = rec.created_lsn;
+	if (sh->first && !sh->store)
 		log_warn("sink=%s keeps no record of the slot: a slot dropped while the shipper is "
 				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");
 
@@ -258,9 +262,10 @@ session_start(Shipper *sh)
 		if (strcmp(sqlstate, SQLSTATE_NOT_IN_PREREQ) == 0)
 			return gap(sh, "was invalidated: the WAL it needs was removed", sh->fl.confirmed);
 		if (strcmp(sqlstate, SQLSTATE_OBJECT_IN_USE) == 0)
-			return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "another process streams slot \"%s\": "
-						"another shipper holds the slot; stop it, or give this shipper its own "
-						"slot.name", sh->cfg->slot_name);
+			return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART,
+							"another process streams slot \"%s\": another shipper holds the "
+							"slot; stop it, or give this shipper its own slot.name",
+							sh->cfg->slot_name);
 		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
 	}
 	sh->streaming = sh->ever_streamed = true;

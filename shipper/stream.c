@@ -118,6 +118,8 @@ sink_failure(Shipper *sh)
 
 	if (f == NULL)
 		return true;
+	if (sh->server_gone)
+		return false;			/* the sink gave up waiting for that: sh->err says it */
 	if (f->kind == FAIL_OUTPUT_CLOSED)
 	{
 		/* stop at once: what follows cannot be written, so it is not confirmed */

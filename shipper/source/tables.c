@@ -81,12 +81,12 @@ captured(const Config *cfg, PGresult *res, TableList *out)
 	}
 }
 
-/* The first captured table before i with the same topic, or -1. */
+/* Another captured table (before i when earlier_only) with i's topic, or -1. */
 static int
-collides(const TableList *t, int i)
+collides(const TableList *t, int i, bool earlier_only)
 {
-	for (int j = 0; j < i; j++)
-		if (strcmp(t->topics[j], t->topics[i]) == 0)
+	for (int j = 0; j < (earlier_only ? i : t->n); j++)
+		if (j != i && strcmp(t->topics[j], t->topics[i]) == 0)
 			return j;
 	return -1;
 }
@@ -118,7 +118,7 @@ tables_check(PGconn *meta, const Config *cfg, TableList *out, char *err, size_t 
 	captured(cfg, res, out);
 	for (int i = 0; i < out->n; i++)
 	{
-		int			j = collides(out, i);
+		int			j = collides(out, i, true);
 
 		if (j >= 0)
 		{
@@ -178,7 +178,7 @@ tables_recheck(PGconn *meta, const Config *cfg, TableList *known)
 	for (int i = 0; i < now.n; i++)
 	{
 		int			k = find_oid(known, now.oids[i]);
-		int			j = collides(&now, i);
+		int			j = collides(&now, i, false);
 
 		/* a rename is logged by the renderer, when the table's topic changes */
 		if (k >= 0)
