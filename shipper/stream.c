@@ -217,6 +217,9 @@ handle_copy(Shipper *sh, const char *buf, int len)
 
 		if (wal_end > sh->fl.server_end)
 			sh->fl.server_end = wal_end;
+		/* everything before a keepalive has been read: report it as written */
+		if (wal_end > sh->received)
+			sh->received = wal_end;
 		inflight_advance(&sh->fl);
 		return send_status(sh, buf[17] != 0);
 	}
@@ -250,7 +253,12 @@ stream_changes(Shipper *sh)
 		if (stop_requested)
 		{
 			if (stop_by == 0)
+			{
 				stop_by = now + sh->cfg->shutdown_timeout_ms / 2;
+				log_info("stopping: finishing the open transaction and waiting up to %d s for "
+						 "Kafka's acknowledgements (a second signal exits at once)",
+						 sh->cfg->shutdown_timeout_ms / 1000);
+			}
 			if (sh->fl.open == NULL || now > stop_by)
 				return true;
 		}

@@ -46,6 +46,18 @@ sub counts
 	return (scalar(@keys), scalar(keys %distinct));
 }
 
+# Wait until the shipper has told the server it received everything written
+# so far (the write position of its status updates), confirmed or not.
+sub wait_received
+{
+	my ($what) = @_;
+	my $end = current_lsn();
+	wait_until(sub {
+		$node->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_replication WHERE write_lsn - '0/0' >= $end") eq '1';
+	}, $what);
+}
+
 sub wait_confirmed
 {
 	my ($what) = @_;
@@ -59,7 +71,7 @@ wait_confirmed('first rows confirmed');
 my $before = slot_confirmed($node, 'shipper');
 is(mock_control($mock, "down $_"), 'ok', "broker $_ down") for 1 .. 3;
 write_rows(5, 20);
-sleep 2;
+wait_received('the shipper received the rows');
 is(slot_confirmed($node, 'shipper'), $before, 'brokers down: the slot does not move');
 is(mock_control($mock, "up $_"), 'ok', "broker $_ up") for 1 .. 3;
 wait_confirmed('confirmed after the brokers came back');
@@ -129,11 +141,11 @@ is($distinct, $next - 1, 'server restart: no row lost');
 # acknowledgements; a second one exits at once, confirming nothing more.
 mock_control($mock, "down $_") for 1 .. 3;
 write_rows(1, 10);
-sleep 1;
+wait_received('the shipper received the rows');
 my $held = slot_confirmed($node, 'shipper');
 my $t0 = time;
 $sh->{run}->signal('TERM');
-sleep 1;
+wait_until(sub { shipper_log($sh) =~ /stopping: finishing the open transaction/ }, 'the first signal heard');
 $sh->{run}->signal('TERM');
 $sh->{run}->finish;
 is($? >> 8, 1, 'a second signal exits at once with status 1');
