@@ -7,10 +7,10 @@ EXTENSION = cellcdc
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cellcdc
-# the record reader, shared by the extension and the shipper
-RECORD_OBJS = decoder/record.o decoder/stored.o
+# shared with the shipper: the record reader and the filters' name patterns
+SHARED_OBJS = decoder/record.o decoder/stored.o decoder/pattern.o
 OBJS = decoder/cellcdc.o decoder/encode.o decoder/options.o decoder/relcache.o \
-	decoder/render_sql.o $(RECORD_OBJS)
+	decoder/render_sql.o $(SHARED_OBJS)
 PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
@@ -58,7 +58,7 @@ SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lm
 shipper/%.o: shipper/%.c $(SHIPPER_HDRS)
 	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<
 
-$(SHIPPER): $(SHIPPER_OBJS) $(RECORD_OBJS)
+$(SHIPPER): $(SHIPPER_OBJS) $(SHARED_OBJS)
 	$(CC) -o $@ $^ $(SHIPPER_LIBS)
 
 all: $(SHIPPER)

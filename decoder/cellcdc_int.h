@@ -19,6 +19,7 @@
 #include "nodes/pg_list.h"
 #include "utils/rel.h"
 
+#include "pattern.h"
 #include "record.h"
 
 /* how a column's values are encoded; chosen once per relation */
@@ -51,15 +52,6 @@ typedef struct ColumnInfo
 	FmgrInfo	output;			/* ENC_OUTPUT only */
 } ColumnInfo;
 
-/* A table or column pattern: name parts, each with its own wildcards. */
-typedef struct Pattern
-{
-	int			nparts;
-	char	   *part[3];
-	bool	   *wild[3];		/* wild[i][j]: part[i][j] is an unescaped '*' */
-	int			len[3];
-} Pattern;
-
 typedef struct RelEntry
 {
 	Oid			relid;			/* hash key */
@@ -87,7 +79,7 @@ typedef struct RelEntry
 
 typedef struct CdcOptions
 {
-	List	   *include_tables; /* of Pattern *; NIL means all */
+	List	   *include_tables; /* of CdcPattern *; NIL means all */
 	List	   *exclude_tables;
 	List	   *exclude_columns;
 	List	   *message_prefixes;

@@ -6,12 +6,10 @@
  * Every option is checked here, as pgoutput does in one place: an unknown
  * option, a repeated one or a bad value is an ERROR that names it, with a
  * hint at the valid ones or the expected syntax.  Patterns are compiled
- * into name parts with their own wildcards, so matching a relation or a
- * column costs no parsing.
+ * once (pattern.c, shared with the shipper) into name parts with their own
+ * wildcards, so matching a relation or a column costs no parsing.
  */
 #include "cellcdc_int.h"
-
-#include <ctype.h>
 
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
@@ -30,120 +28,27 @@ bad_pattern(const char *option, const char *item, const char *example)
 
 /*
  * Parse a comma-separated list of patterns with nparts dot-separated name
- * parts (1 = no splitting).  '*' is a wildcard, '\' escapes the next
- * character, unescaped blanks around an item are ignored.
+ * parts (1 = no splitting), in pattern.c's syntax.
  */
 static List *
 parse_patterns(const char *option, const char *value, int nparts, const char *example)
 {
-	enum
-	{
-		LITERAL, ESCAPED, WILD, DOT
-	};
 	List	   *result = NIL;
 	const char *p = value;
-	size_t		size = strlen(value) + 1;
-	char	   *chars = palloc(size);
-	uint8	   *kinds = palloc(size);
 
 	for (;;)
 	{
-		const char *item = p;
-		Pattern    *pat = palloc0(sizeof(Pattern));
-		int			len = 0;
-		int			start = 0;
-		int			i;
+		const char *end = cdc_pattern_item_end(p);
+		CdcPattern *pat = palloc(sizeof(CdcPattern));
 
-		while (*p && *p != ',')
-		{
-			char		c = *p++;
-
-			if (c == '\\')
-			{
-				if (*p == '\0')
-					bad_pattern(option, item, example);
-				chars[len] = *p++;
-				kinds[len++] = ESCAPED;
-				continue;
-			}
-			chars[len] = c;
-			kinds[len++] = c == '*' ? WILD : (c == '.' && nparts > 1) ? DOT : LITERAL;
-		}
-		while (start < len && kinds[start] == LITERAL && isspace((unsigned char) chars[start]))
-			start++;
-		while (len > start && kinds[len - 1] == LITERAL && isspace((unsigned char) chars[len - 1]))
-			len--;
-
-		/* sized by the item, not the whole value: lists can be long */
-		pat->nparts = 1;
-		for (i = 0; i < nparts; i++)
-		{
-			pat->part[i] = palloc(len - start + 1);
-			pat->wild[i] = palloc((len - start + 1) * sizeof(bool));
-		}
-		for (i = start; i < len; i++)
-		{
-			int			part = pat->nparts - 1;
-
-			if (kinds[i] == DOT)
-			{
-				if (pat->nparts++ == nparts)
-					break;
-				continue;
-			}
-			pat->part[part][pat->len[part]] = chars[i];
-			pat->wild[part][pat->len[part]++] = kinds[i] == WILD;
-		}
-		for (i = 0; i < pat->nparts && pat->nparts == nparts; i++)
-			if (pat->len[i] == 0)
-				break;
-		if (pat->nparts != nparts || i < nparts)
-			bad_pattern(option, pnstrdup(item, p - item), example);
+		if (!cdc_pattern_parse(p, end, nparts, pat, palloc))
+			bad_pattern(option, pnstrdup(p, end - p), example);
 		result = lappend(result, pat);
-		if (*p == '\0')
+		if (*end == '\0')
 			break;
-		p++;					/* the comma */
+		p = end + 1;			/* past the comma */
 	}
-	pfree(chars);
-	pfree(kinds);
 	return result;
-}
-
-/* Glob match of one name part; '*' matches any run of characters. */
-static bool
-part_matches(const Pattern *pat, int part, const char *name)
-{
-	const char *pc = pat->part[part];
-	const bool *pw = pat->wild[part];
-	int			plen = pat->len[part];
-	int			pi = 0;
-	const char *n = name;
-	int			star = -1;
-	const char *star_n = NULL;
-
-	while (*n)
-	{
-		if (pi < plen && pw[pi])
-		{
-			star = pi++;
-			star_n = n;
-		}
-		else if (pi < plen && pc[pi] == *n)
-		{
-			pi++;
-			n++;
-		}
-		else if (star >= 0)
-		{
-			pi = star + 1;
-			n = ++star_n;
-		}
-		else
-			return false;
-	}
-	while (pi < plen && pw[pi])
-		pi++;
-	return pi == plen;
 }
 
 /* Does any pattern match the name parts (schema, table[, column])? */
@@ -154,13 +59,7 @@ cdc_patterns_match(List *patterns, const char *const *names)
 
 	foreach(lc, patterns)
 	{
-		Pattern    *pat = lfirst(lc);
-		int			i;
-
-		for (i = 0; i < pat->nparts; i++)
-			if (!part_matches(pat, i, names[i]))
-				break;
-		if (i == pat->nparts)
+		if (cdc_pattern_match(lfirst(lc), names))
 			return true;
 	}
 	return false;

@@ -36,7 +36,7 @@ typedef struct Shipper
 	bool		store;			/* the slot's record is kept in Kafka */
 	uint64_t	created_lsn;	/* where the slot was created, if known */
 	uint64_t	recorded;		/* confirmed LSN in the last record written */
-	TableList	tables;			/* the captured tables, as last seen */
+	CapturedTables	tables;			/* the captured tables, as last seen */
 
 	uint64_t	received;		/* last LSN received */
 	int64_t		last_status;	/* mono ms, when status was last sent */

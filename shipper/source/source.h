@@ -74,16 +74,16 @@ extern bool meta_server_gone(PGconn *meta);
 /* ---------- tables.c ---------- */
 
 /* the captured tables, by OID, with their topics */
-typedef struct TableList
+typedef struct CapturedTables
 {
 	int			n;
 	uint32_t   *oids;
 	char	  **names;			/* schema.table, quoted where needed */
 	char	  **topics;
-} TableList;
+} CapturedTables;
 
-extern bool tables_check(PGconn *meta, const Config *cfg, TableList *out,
+extern bool tables_check(PGconn *meta, const Config *cfg, CapturedTables *out,
 						 char *err, size_t errlen);
-extern void tables_recheck(PGconn *meta, const Config *cfg, TableList *known);
+extern void tables_recheck(PGconn *meta, const Config *cfg, CapturedTables *known);
 
 #endif							/* SHIPPER_SOURCE_SOURCE_H */

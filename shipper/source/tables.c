@@ -44,7 +44,7 @@ all_tables(PGconn *meta, char *err, size_t errlen)
 }
 
 static void
-tables_free(TableList *t)
+tables_free(CapturedTables *t)
 {
 	for (int i = 0; i < t->n; i++)
 	{
@@ -54,16 +54,16 @@ tables_free(TableList *t)
 	free(t->oids);
 	free(t->names);
 	free(t->topics);
-	memset(t, 0, sizeof(TableList));
+	memset(t, 0, sizeof(CapturedTables));
 }
 
 /* The captured tables of res, with their topics. */
 static void
-captured(const Config *cfg, PGresult *res, TableList *out)
+captured(const Config *cfg, PGresult *res, CapturedTables *out)
 {
 	int			rows = PQntuples(res);
 
-	memset(out, 0, sizeof(TableList));
+	memset(out, 0, sizeof(CapturedTables));
 	out->oids = xcalloc(rows, sizeof(uint32_t));
 	out->names = xcalloc(rows, sizeof(char *));
 	out->topics = xcalloc(rows, sizeof(char *));
@@ -83,7 +83,7 @@ captured(const Config *cfg, PGresult *res, TableList *out)
 
 /* Another captured table (before i when earlier_only) with i's topic, or -1. */
 static int
-collides(const TableList *t, int i, bool earlier_only)
+collides(const CapturedTables *t, int i, bool earlier_only)
 {
 	for (int j = 0; j < (earlier_only ? i : t->n); j++)
 		if (j != i && strcmp(t->topics[j], t->topics[i]) == 0)
@@ -92,7 +92,7 @@ collides(const TableList *t, int i, bool earlier_only)
 }
 
 static int
-find_oid(const TableList *t, uint32_t oid)
+find_oid(const CapturedTables *t, uint32_t oid)
 {
 	for (int i = 0; i < t->n; i++)
 		if (t->oids[i] == oid)
@@ -105,7 +105,7 @@ find_oid(const TableList *t, uint32_t oid)
  * nothing; false (and err) when two captured tables share a topic.
  */
 bool
-tables_check(PGconn *meta, const Config *cfg, TableList *out, char *err, size_t errlen)
+tables_check(PGconn *meta, const Config *cfg, CapturedTables *out, char *err, size_t errlen)
 {
 	PGresult   *res = all_tables(meta, err, errlen);
 	Buf			list = {0};
@@ -162,11 +162,11 @@ tables_check(PGconn *meta, const Config *cfg, TableList *out, char *err, size_t 
 
 /* While streaming: log tables dropped or newly captured since the last look. */
 void
-tables_recheck(PGconn *meta, const Config *cfg, TableList *known)
+tables_recheck(PGconn *meta, const Config *cfg, CapturedTables *known)
 {
 	char		err[ERRLEN];
 	PGresult   *res = all_tables(meta, err, sizeof(err));
-	TableList	now;
+	CapturedTables	now;
 
 	if (res == NULL)
 		return;					/* the session notices a lost connection */
