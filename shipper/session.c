@@ -234,7 +234,7 @@ session_start(Shipper *sh)
 	sh->slot_id.database = sh->sys.dbname;
 	sh->slot_id.system = sh->sys.system;
 
-	if (sh->first && !tables_check(sh->meta, sh->cfg, &sh->tables, sh->err, sizeof(sh->err)))
+	if (sh->first && !captured_check(sh->meta, sh->cfg, &sh->tables, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 	if (sh->first && sh->store &&
 		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,

@@ -71,7 +71,7 @@ extern bool meta_lookup(void *conn, uint32_t relid, int ncols,
 						char *err, size_t errlen);
 extern bool meta_server_gone(PGconn *meta);
 
-/* ---------- tables.c ---------- */
+/* ---------- captured.c ---------- */
 
 /* the captured tables, by OID, with their topics */
 typedef struct CapturedTables
@@ -82,8 +82,8 @@ typedef struct CapturedTables
 	char	  **topics;
 } CapturedTables;
 
-extern bool tables_check(PGconn *meta, const Config *cfg, CapturedTables *out,
+extern bool captured_check(PGconn *meta, const Config *cfg, CapturedTables *out,
 						 char *err, size_t errlen);
-extern void tables_recheck(PGconn *meta, const Config *cfg, CapturedTables *known);
+extern void captured_recheck(PGconn *meta, const Config *cfg, CapturedTables *known);
 
 #endif							/* SHIPPER_SOURCE_SOURCE_H */

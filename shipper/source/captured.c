@@ -1,5 +1,5 @@
 /*
- * tables.c
+ * captured.c
  *		Which tables the include/exclude lists capture, said in the log.
  *
  * Filtering happens in the database, so a misspelt or differently-cased
@@ -44,7 +44,7 @@ all_tables(PGconn *meta, char *err, size_t errlen)
 }
 
 static void
-tables_free(CapturedTables *t)
+captured_free(CapturedTables *t)
 {
 	for (int i = 0; i < t->n; i++)
 	{
@@ -105,7 +105,7 @@ find_oid(const CapturedTables *t, uint32_t oid)
  * nothing; false (and err) when two captured tables share a topic.
  */
 bool
-tables_check(PGconn *meta, const Config *cfg, CapturedTables *out, char *err, size_t errlen)
+captured_check(PGconn *meta, const Config *cfg, CapturedTables *out, char *err, size_t errlen)
 {
 	PGresult   *res = all_tables(meta, err, errlen);
 	Buf			list = {0};
@@ -162,7 +162,7 @@ tables_check(PGconn *meta, const Config *cfg, CapturedTables *out, char *err, si
 
 /* While streaming: log tables dropped or newly captured since the last look. */
 void
-tables_recheck(PGconn *meta, const Config *cfg, CapturedTables *known)
+captured_recheck(PGconn *meta, const Config *cfg, CapturedTables *known)
 {
 	char		err[ERRLEN];
 	PGresult   *res = all_tables(meta, err, sizeof(err));
@@ -189,6 +189,6 @@ tables_recheck(PGconn *meta, const Config *cfg, CapturedTables *known)
 					 "fail rather than mix into the other's topic; rename one, or leave one "
 					 "out with table.exclude.list", now.names[j], now.names[i], now.topics[i]);
 	}
-	tables_free(known);
+	captured_free(known);
 	*known = now;
 }
