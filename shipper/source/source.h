@@ -1,8 +1,9 @@
 /*
  * source.h
  *		The PostgreSQL side of the shipper: the replication connection that
- *		streams the slot (replication.c), the slot itself (slot.c), and a
- *		normal connection for catalog lookups (catalog.c).
+ *		streams the slot (replication.c), the slot itself (slot.c), a normal
+ *		connection for catalog lookups (catalog.c), and the tables the
+ *		filters capture (captured.c).
  */
 #ifndef SHIPPER_SOURCE_SOURCE_H
 #define SHIPPER_SOURCE_SOURCE_H
