@@ -73,8 +73,12 @@ is(mock_control($mock, "down $_"), 'ok', "broker $_ down") for 1 .. 3;
 write_rows(5, 20);
 wait_received('the shipper received the rows');
 is(slot_confirmed($node, 'shipper'), $before, 'brokers down: the slot does not move');
+wait_until(sub { shipper_log($sh) =~ /WARN slot=shipper Kafka unreachable: every broker is down/ },
+	'the outage logged');
 is(mock_control($mock, "up $_"), 'ok', "broker $_ up") for 1 .. 3;
 wait_confirmed('confirmed after the brokers came back');
+wait_until(sub { shipper_log($sh) =~ /INFO slot=shipper Kafka is reachable again/ },
+	'the end of the outage logged');
 my ($total, $distinct) = counts();
 is($distinct, $next - 1, 'every row arrived once the brokers were back');
 is($total, $distinct, 'and none twice');
