@@ -146,14 +146,18 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	CdcReader	r;
 
 	cdc_reader_init(&r, data + (len > 0), len - (len > 0));
+	/* a record that cannot be read fails at its position, like a poison change */
+	sh->fail_position = lsn;
 	if (kind == CDC_BEGIN)
 	{
 		CdcBegin	b;
 
 		if (sh->fl.open)
-			return session_fail(sh, RESTART, "BEGIN at " LSN_FMT " inside an open transaction", LSN_ARGS(lsn));
+			return session_fail(sh, RESTART, "BEGIN at " LSN_FMT " inside an open transaction",
+								LSN_ARGS(lsn));
 		if (!cdc_read_begin(&r, &b))
-			return session_fail(sh, RESTART, "BEGIN at " LSN_FMT ": %s", LSN_ARGS(lsn), r.error);
+			return session_fail(sh, RESTART, "BEGIN at " LSN_FMT ": %s", LSN_ARGS(lsn),
+								r.error);
 		inflight_begin(&sh->fl, b.final_lsn);
 	}
 	else if (sh->fl.open == NULL)
@@ -173,14 +177,14 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 			OutMessage	orig = {.topic = rf.topic,.key = rf.key,.key_len = rf.key_len,
 			.commit_lsn = sh->fl.open ? sh->fl.open->final_lsn : lsn};
 
+			sh->fail_position = 0;
 			return dead_letter(sh, sh->fl.open ? sh->fl.open : sh->fl.tail,
 							   rf.topic ? &orig : NULL, rf.table, lsn, len,
-							   renderer_error(sh->renderer));
+							   renderer_error(sh->renderer)) || sink_failure(sh);
 		}
 		describe_change(change, sizeof(change), rf.table, rf.key, rf.key_len, lsn);
-		sh->fail_position = lsn;
 		return session_fail(sh, RESTART, "cannot render the change to %s: %s", change,
-					renderer_error(sh->renderer));
+							renderer_error(sh->renderer));
 	}
 
 	if (kind == CDC_COMMIT)
@@ -189,10 +193,11 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 
 		if (sh->fl.open == NULL || !cdc_read_commit(&r, &c))
 			return session_fail(sh, RESTART, "COMMIT at " LSN_FMT " %s", LSN_ARGS(lsn),
-						sh->fl.open ? r.error : "without BEGIN");
+								sh->fl.open ? r.error : "without BEGIN");
 		inflight_commit(&sh->fl, c.end_lsn);
 		sh->txns++;
 	}
+	sh->fail_position = 0;
 	return true;
 }
 
