@@ -236,7 +236,8 @@ handle_copy(Shipper *sh, const char *buf, int len)
 			sh->received = lsn;
 		return handle_record(sh, (const uint8_t *) buf + 25, len - 25, lsn);
 	}
-	return session_fail(sh, RESTART, "unexpected replication message '%c' (%d bytes)", buf[0], len);
+	return session_fail(sh, RESTART, "unexpected replication message '%c' (%d bytes)",
+						buf[0], len);
 }
 
 /*
@@ -294,7 +295,10 @@ stream_changes(Shipper *sh)
 			if (poll(pfd, 2, 100) < 0 && errno != EINTR)
 				return session_fail(sh, RESTART, "poll: %s", strerror(errno));
 			if (pfd[0].revents && !PQconsumeInput(sh->repl))
-				return session_fail(sh, RESTART, "connection to PostgreSQL lost: %s", pg_error(sh->repl));
+				return session_fail(sh, RESTART, "connection to PostgreSQL lost: %s",
+									pg_error(sh->repl));
+			if (pfd[1].revents)
+				sh->next_watch = 0;	/* the catalog connection spoke: look now */
 			continue;
 		}
 		if (len < 0)
@@ -304,7 +308,8 @@ stream_changes(Shipper *sh)
 				: PQerrorMessage(sh->repl);
 
 			if (why[0] == '\0')
-				session_fail(sh, RESTART, "the server ended the replication stream without saying why");
+				session_fail(sh, RESTART,
+							 "the server ended the replication stream without saying why");
 			else
 				session_fail(sh, RESTART, "replication stream ended: %s", why);
 			PQclear(res);
