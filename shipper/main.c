@@ -73,6 +73,7 @@ main(int argc, char **argv)
 	sh.cfg = &cfg;
 	sh.first = true;
 	sh.store = cfg.sink == SINK_KAFKA;
+	sh.claims = topic_claims_new();
 	retry_init(&sh.retry, &cfg);
 	for (;;)
 	{

@@ -234,7 +234,7 @@ session_start(Shipper *sh)
 	sh->slot_id.database = sh->sys.dbname;
 	sh->slot_id.system = sh->sys.system;
 
-	if (sh->first && !captured_check(sh->meta, sh->cfg, &sh->tables, sh->err, sizeof(sh->err)))
+	if (sh->first && !captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 	if (sh->first && sh->store &&
 		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,
@@ -252,7 +252,7 @@ session_start(Shipper *sh)
 				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");
 
 	sh->renderer = renderer_new(sh->cfg, sh->cfg->dbname ? sh->cfg->dbname : PQdb(sh->repl),
-								meta_lookup, sh->meta);
+								meta_lookup, sh->meta, sh->claims);
 	if (!stream_start(sh->repl, sh->cfg, sh->fl.confirmed, sqlstate, sh->err, sizeof(sh->err)))
 	{
 		/* the slot changed since check_slot looked */

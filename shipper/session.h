@@ -36,7 +36,8 @@ typedef struct Shipper
 	bool		store;			/* the slot's record is kept in Kafka */
 	uint64_t	created_lsn;	/* where the slot was created, if known */
 	uint64_t	recorded;		/* confirmed LSN in the last record written */
-	CapturedTables	tables;			/* the captured tables, as last seen */
+	CapturedTables tables;		/* the captured tables, as last seen */
+	TopicClaims *claims;		/* which table owns each topic, for life */
 
 	uint64_t	received;		/* last LSN received */
 	int64_t		last_status;	/* mono ms, when status was last sent */

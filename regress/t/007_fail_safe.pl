@@ -110,11 +110,12 @@ wait_until(sub { slot_confirmed($node, 'restart') >= $end }, 'confirmed after th
 my %distinct = map { $_ => 1 } @{ keys_in('emp-test.public.ledger') };
 is(scalar(keys %distinct), 502, 'no row lost');
 
-# A captured table dropped while streaming is logged (at the next progress line).
+# A captured table dropped while streaming is logged (at the next progress
+# line; the log is JSON here, so its quotes are escaped).
 $node->safe_psql('postgres', 'CREATE TABLE doomed (id int PRIMARY KEY)');
-wait_until(sub { shipper_log($sh) =~ /table public\.doomed is now captured/ }, 'a new table logged');
+wait_until(sub { shipper_log($sh) =~ /table \\"public\\"\.\\"doomed\\" is now captured/ }, 'a new table logged');
 $node->safe_psql('postgres', 'DROP TABLE doomed');
-wait_until(sub { shipper_log($sh) =~ /captured table public\.doomed was dropped/ }, 'a dropped table logged');
+wait_until(sub { shipper_log($sh) =~ /captured table \\"public\\"\.\\"doomed\\" was dropped/ }, 'a dropped table logged');
 
 # 5. SIGHUP is logged and survived.
 $sh->{run}->signal('HUP');

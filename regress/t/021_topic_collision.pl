@@ -2,7 +2,8 @@
 # <prefix>.a.b.c) never share it.  Present at start-up, they are refused
 # (006_slot_rule.pl); the second created while the shipper streams is
 # logged, the first keeps the topic, the other's changes fail with an error
-# naming both tables and the topic, and none of its rows reaches the topic.
+# naming both tables and the topic, after every restart of the session, and
+# none of its rows reaches the topic.
 # Shipped with sink=stdout, no Kafka needed.
 use strict;
 use warnings;
@@ -21,7 +22,7 @@ $node->safe_psql('postgres', q{
 });
 
 my $sh = start_shipper($node, undef, 'slot.name' => 'collision', sink => 'stdout',
-	'topic.prefix' => 'coll', 'log.progress.interval.ms' => '1000');
+	'topic.prefix' => 'coll', 'log.progress.interval.ms' => '1000', 'errors.max.retries' => '5');
 $node->safe_psql('postgres', q{
 	CREATE SCHEMA a;
 	CREATE TABLE a."b.c" (id int PRIMARY KEY, origin text);
@@ -34,9 +35,12 @@ my $error = 'table "a"."b.c" maps to topic coll.a.b.c, which already carries tab
   . 'rename one of them or exclude one with table.exclude.list';
 wait_until(sub { index(shipper_log($sh), $error) >= 0 },
 	'the error naming both tables and the topic');
-wait_until(sub { shipper_log($sh) =~ /tables "a\.b"\.c and a\."b\.c" both map to topic coll\.a\.b\.c/ },
+wait_until(sub { shipper_log($sh) =~ /table "a"\."b\.c" is now captured, but its topic coll\.a\.b\.c already carries table "a\.b"\."c"/ },
 	'the new table logged as colliding');
-stop_shipper($sh);
+# the first table keeps the topic across session restarts, so the second
+# keeps failing until the retries run out
+$sh->{run}->finish;
+is($? >> 8, 5, 'the colliding change fails after every restart: exit status 5');
 diag($sh->{err}) unless Test::More->builder->is_passing;
 
 my @lines = split /\n/, $sh->{out};

@@ -306,7 +306,7 @@ test_failed_feed(bool txmeta)
 	const char *mode = txmeta ? "with transaction metadata" : "plain";
 
 	cfg.tx_metadata = txmeta;
-	r = renderer_new(&cfg, "db", test_meta, NULL);
+	r = renderer_new(&cfg, "db", test_meta, NULL, topic_claims_new());
 	nsent = 0;
 	begin_txn(&rec, 700);
 	feed(r, &rec);
@@ -458,7 +458,7 @@ test_not_utf8(void)
 	const ColDef cols[] = {{CDC_COL_PKEY | CDC_COL_NOTNULL, "id", INT4OID, -1},
 	{0, "na\xefve", TEXTOID, -1}};
 
-	r = renderer_new(&cfg, "db", NULL, NULL);
+	r = renderer_new(&cfg, "db", NULL, NULL, topic_claims_new());
 	nsent = 0;
 	buf_reset(&logged);
 	begin_txn(&rec, 900);
@@ -543,7 +543,7 @@ test_topic_collisions(void)
 
 	cfg.tx_metadata = true;
 	cfg.topic_transaction = "public.tx";
-	r = renderer_new(&cfg, "db", NULL, NULL);
+	r = renderer_new(&cfg, "db", NULL, NULL, topic_claims_new());
 	nsent = 0;
 	buf_reset(&logged);
 	begin_txn(&rec, 800);

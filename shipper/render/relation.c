@@ -273,13 +273,10 @@ rel_derive(Renderer *r, Rel *rel)
 static void
 rel_claim_topic(Renderer *r, Rel *rel, const Rel *old)
 {
-	Buf			holder = {0};
-	const char *other;
+	char	   *holder = table_holder(rel->quoted);
+	const char *other = topic_claim(r->claims, rel->topic, holder);
 
-	buf_puts(&holder, "table ");
-	buf_puts(&holder, rel->quoted);
-	other = topic_claim(r, rel->topic, holder.data);
-	buf_free(&holder);
+	free(holder);
 	if (other)
 		rel->clash = xstrdup(other);
 	if (old == NULL || strcmp(old->quoted, rel->quoted) == 0)

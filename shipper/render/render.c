@@ -56,13 +56,15 @@ printable(const char *s)
 
 /* Create a renderer; cfg's strings are copied. */
 Renderer *
-renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)
+renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg,
+			 TopicClaims *claims)
 {
 	Renderer   *r = xcalloc(1, sizeof(Renderer));
 	const char *prefix;
 	const char *delim;
 	Buf			b = {0};
 
+	r->claims = claims;
 	r->cfg = *cfg;
 	r->cfg.topic_prefix = xstrdup(cfg->topic_prefix ? cfg->topic_prefix : "");
 	r->cfg.topic_delimiter = xstrdup(cfg->topic_delimiter ? cfg->topic_delimiter
@@ -103,9 +105,9 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg)
 	r->tx_topic = topic_sanitize(b.data);
 	buf_free(&b);
 	/* a table mapping to these would mix its events with theirs */
-	topic_claim(r, r->msg_topic, "the logical decoding messages");
+	topic_claim(r->claims, r->msg_topic, "the logical decoding messages");
 	if (r->cfg.tx_metadata)
-		topic_claim(r, r->tx_topic, "the transaction metadata events");
+		topic_claim(r->claims, r->tx_topic, "the transaction metadata events");
 
 	r->msgkey_prefix = message_key_prefix();
 	r->msgval_prefix = message_value_prefix(&r->cfg);
@@ -161,7 +163,6 @@ renderer_free(Renderer *r)
 	free(r->msgval_prefix);
 	free(r->txkey_prefix);
 	free(r->txval_prefix);
-	topic_claims_free(r);
 	free(r);
 }
 

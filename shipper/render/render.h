@@ -75,8 +75,22 @@ typedef struct Renderer Renderer;
  */
 extern char *render_topic_name(const Config *cfg, const char *schema, const char *table);
 
+/*
+ * Which table (or event stream of the renderer's) uses each topic.  The
+ * shipper keeps one for its whole life and gives it to every renderer, so
+ * that a topic's owner outlives sessions; it claims the captured tables'
+ * topics at start-up, so an older table wins over a newer one.
+ */
+typedef struct TopicClaims TopicClaims;
+
+extern TopicClaims *topic_claims_new(void);
+
+/* Claim the table's topic for it: NULL, or what already uses the topic. */
+extern const char *topic_claims_table(TopicClaims *claims, const Config *cfg,
+									  const char *schema, const char *table);
+
 extern Renderer *renderer_new(const Config *cfg, const char *dbname,
-							  MetaFn meta, void *meta_arg);
+							  MetaFn meta, void *meta_arg, TopicClaims *claims);
 extern void renderer_free(Renderer *r);
 
 /*

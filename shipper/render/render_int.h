@@ -157,7 +157,7 @@ struct Renderer
 	void	   *meta_arg;
 	Rel		   *rels[RELHASH];
 	Rel		   *last;			/* last relation looked up */
-	TopicClaim **claims;		/* topic -> what uses it (topic.c) */
+	TopicClaims *claims;		/* topic -> what uses it (topic.c), the shipper's */
 
 	Buf			key,
 				key2,
@@ -284,8 +284,8 @@ extern void rel_free(Rel *rel);
 /* topic.c */
 extern char *topic_sanitize(const char *name);
 extern char *quoted_name(const char *schema, const char *table);
-extern const char *topic_claim(Renderer *r, const char *topic, const char *holder);
-extern void topic_claims_free(Renderer *r);
+extern const char *topic_claim(TopicClaims *claims, const char *topic, const char *holder);
+extern char *table_holder(const char *quoted);
 
 /* types.c */
 extern void classify_column(const Config *cfg, Col *c);

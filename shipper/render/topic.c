@@ -9,7 +9,9 @@
  * tables' rows under one schema name, so the renderer records which table
  * (or which of its own event streams) uses each topic, and a second table
  * that maps to a used topic gets no messages: its changes fail, naming
- * both (README, "Messages").  render_topic_name() lets the shipper find such
+ * both (README, "Messages").  The claims belong to the shipper, not to one
+ * renderer: they outlive sessions, so which table owns a topic never
+ * flips after a restart.  render_topic_name() lets the shipper find such
  * pairs among the captured tables before it starts.
  */
 #include "render/render_int.h"
@@ -126,19 +128,27 @@ topic_hash(const char *s)
 	return h;
 }
 
+struct TopicClaims
+{
+	TopicClaim *heads[CLAIMHASH];
+};
+
+TopicClaims *
+topic_claims_new(void)
+{
+	return xcalloc(1, sizeof(TopicClaims));
+}
+
 /*
  * Record that holder uses topic.  Returns NULL when the topic was free or
  * already holder's, else what uses it (the caller must not use it).
  */
 const char *
-topic_claim(Renderer *r, const char *topic, const char *holder)
+topic_claim(TopicClaims *claims, const char *topic, const char *holder)
 {
-	TopicClaim **head;
+	TopicClaim **head = &claims->heads[topic_hash(topic) % CLAIMHASH];
 	TopicClaim *c;
 
-	if (r->claims == NULL)
-		r->claims = xcalloc(CLAIMHASH, sizeof(TopicClaim *));
-	head = &r->claims[topic_hash(topic) % CLAIMHASH];
 	for (c = *head; c; c = c->next)
 		if (strcmp(c->topic, topic) == 0)
 			return strcmp(c->holder, holder) == 0 ? NULL : c->holder;
@@ -150,22 +160,28 @@ topic_claim(Renderer *r, const char *topic, const char *holder)
 	return NULL;
 }
 
-/* Forget every claim. */
-void
-topic_claims_free(Renderer *r)
+/* The holder a table's claims are made under: "table \"s\".\"t\"". */
+char *
+table_holder(const char *quoted)
 {
-	if (r->claims == NULL)
-		return;
-	for (int i = 0; i < CLAIMHASH; i++)
-		while (r->claims[i])
-		{
-			TopicClaim *c = r->claims[i];
+	Buf			b = {0};
 
-			r->claims[i] = c->next;
-			free(c->topic);
-			free(c->holder);
-			free(c);
-		}
-	free(r->claims);
-	r->claims = NULL;
+	buf_puts(&b, "table ");
+	buf_puts(&b, quoted);
+	return buf_take(&b, NULL);
+}
+
+/* Claim a table's topic for it (see render.h). */
+const char *
+topic_claims_table(TopicClaims *claims, const Config *cfg, const char *schema, const char *table)
+{
+	char	   *topic = render_topic_name(cfg, schema, table);
+	char	   *quoted = quoted_name(schema, table);
+	char	   *holder = table_holder(quoted);
+	const char *other = topic_claim(claims, topic, holder);
+
+	free(topic);
+	free(quoted);
+	free(holder);
+	return other;
 }

@@ -6,11 +6,12 @@
  * entry in table.include.list would silently capture nothing while the
  * slot moves past those changes.  At start-up the shipper lists the
  * tables it captures, warns for each include entry that matches no table,
- * and refuses two captured tables whose names map to one topic.  While it
- * streams it looks again (at each progress line) and logs tables dropped
- * or newly captured (renames are logged by the renderer); a new table that
- * collides with another's topic is logged, and its changes fail rather
- * than mix into that topic.
+ * and claims each captured table's topic (render.h, TopicClaims): two that
+ * map to one topic are refused.  While it streams it looks again (at each
+ * progress line) and logs tables dropped, renamed out of the lists or
+ * newly captured; a new table whose topic another table holds is logged,
+ * and its changes fail rather than mix into that topic.  Renames within
+ * the lists are logged by the renderer, when the table's topic changes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +27,10 @@ static PGresult *
 all_tables(PGconn *meta, char *err, size_t errlen)
 {
 	PGresult   *res = PQexec(meta,
-							 "SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname)"
-							 " FROM pg_class c"
-							 " JOIN pg_namespace n ON n.oid = c.relnamespace"
+							 "SELECT c.oid, n.nspname, c.relname,"
+							 "  format('\"%s\".\"%s\"', replace(n.nspname, '\"', '\"\"'),"
+							 "         replace(c.relname, '\"', '\"\"'))"
+							 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 							 " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
 							 "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'cellcdc')"
 							 "   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
@@ -43,96 +45,91 @@ all_tables(PGconn *meta, char *err, size_t errlen)
 	return res;
 }
 
-static void
-captured_free(CapturedTables *t)
+static uint32_t
+row_oid(PGresult *res, int row)
 {
-	for (int i = 0; i < t->n; i++)
-	{
-		free(t->names[i]);
-		free(t->topics[i]);
-	}
-	free(t->oids);
-	free(t->names);
-	free(t->topics);
-	memset(t, 0, sizeof(CapturedTables));
+	return (uint32_t) strtoul(PQgetvalue(res, row, 0), NULL, 10);
 }
 
-/* The captured tables of res, with their topics. */
-static void
-captured(const Config *cfg, PGresult *res, CapturedTables *out)
-{
-	int			rows = PQntuples(res);
-
-	memset(out, 0, sizeof(CapturedTables));
-	out->oids = xcalloc(rows, sizeof(uint32_t));
-	out->names = xcalloc(rows, sizeof(char *));
-	out->topics = xcalloc(rows, sizeof(char *));
-	for (int i = 0; i < rows; i++)
-	{
-		const char *schema = PQgetvalue(res, i, 1);
-		const char *table = PQgetvalue(res, i, 2);
-
-		if (!config_table_captured(cfg, schema, table))
-			continue;
-		out->oids[out->n] = (uint32_t) strtoul(PQgetvalue(res, i, 0), NULL, 10);
-		out->names[out->n] = xstrdup(PQgetvalue(res, i, 3));
-		out->topics[out->n] = render_topic_name(cfg, schema, table);
-		out->n++;
-	}
-}
-
-/* Another captured table (before i when earlier_only) with i's topic, or -1. */
+/* The row of res with this OID, or -1. */
 static int
-collides(const CapturedTables *t, int i, bool earlier_only)
+find_row(PGresult *res, uint32_t oid)
 {
-	for (int j = 0; j < (earlier_only ? i : t->n); j++)
-		if (j != i && strcmp(t->topics[j], t->topics[i]) == 0)
-			return j;
-	return -1;
-}
-
-static int
-find_oid(const CapturedTables *t, uint32_t oid)
-{
-	for (int i = 0; i < t->n; i++)
-		if (t->oids[i] == oid)
+	for (int i = 0; i < PQntuples(res); i++)
+		if (row_oid(res, i) == oid)
 			return i;
 	return -1;
 }
 
+static void
+captured_free(CapturedTables *t)
+{
+	for (int i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->oids);
+	free(t->names);
+	memset(t, 0, sizeof(CapturedTables));
+}
+
+/* Add row of res to t. */
+static void
+add_table(CapturedTables *t, PGresult *res, int row)
+{
+	t->oids = xrealloc(t->oids, (t->n + 1) * sizeof(uint32_t));
+	t->names = xrealloc(t->names, (t->n + 1) * sizeof(char *));
+	t->oids[t->n] = row_oid(res, row);
+	t->names[t->n] = xstrdup(PQgetvalue(res, row, 3));
+	t->n++;
+}
+
+static bool
+captured_row(const Config *cfg, PGresult *res, int row)
+{
+	return config_table_captured(cfg, PQgetvalue(res, row, 1), PQgetvalue(res, row, 2));
+}
+
 /*
  * At start-up: log what is captured, warn for include entries that match
- * nothing; false (and err) when two captured tables share a topic.
+ * nothing, claim the captured tables' topics; false (and err) when two of
+ * them map to one topic.
  */
 bool
-captured_check(PGconn *meta, const Config *cfg, CapturedTables *out, char *err, size_t errlen)
+captured_check(PGconn *meta, const Config *cfg, TopicClaims *claims, CapturedTables *out,
+			   char *err, size_t errlen)
 {
 	PGresult   *res = all_tables(meta, err, errlen);
 	Buf			list = {0};
 
+	memset(out, 0, sizeof(CapturedTables));
 	if (res == NULL)
 	{
 		log_warn("%s; the captured tables are not checked", err);
 		return true;
 	}
-	captured(cfg, res, out);
-	for (int i = 0; i < out->n; i++)
+	for (int i = 0; i < PQntuples(res); i++)
 	{
-		int			j = collides(out, i, true);
+		const char *other;
+		char	   *topic;
 
-		if (j >= 0)
+		if (!captured_row(cfg, res, i))
+			continue;
+		other = topic_claims_table(claims, cfg, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		if (other)
 		{
-			snprintf(err, errlen, "tables %s and %s both map to topic %s; rename one, or "
-					 "leave one out with table.exclude.list", out->names[j], out->names[i],
-					 out->topics[i]);
+			topic = render_topic_name(cfg, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+			snprintf(err, errlen, "table %s maps to topic %s, which already carries %s; "
+					 "rename one, or leave one out with table.exclude.list",
+					 PQgetvalue(res, i, 3), topic, other);
+			free(topic);
 			PQclear(res);
 			return false;
 		}
-	}
-	for (int i = 0; i < out->n && i < TABLES_LISTED; i++)
-	{
-		buf_puts(&list, i ? ", " : ": ");
-		buf_puts(&list, out->names[i]);
+		if (out->n < TABLES_LISTED)
+		{
+			buf_puts(&list, out->n ? ", " : ": ");
+			buf_puts(&list, PQgetvalue(res, i, 3));
+		}
+		add_table(out, res, i);
 	}
 	if (out->n > TABLES_LISTED)
 	{
@@ -160,35 +157,55 @@ captured_check(PGconn *meta, const Config *cfg, CapturedTables *out, char *err, 
 	return true;
 }
 
-/* While streaming: log tables dropped or newly captured since the last look. */
+/*
+ * While streaming: log captured tables dropped or renamed out of the
+ * lists, and tables newly captured (claiming their topics), since the last
+ * look.  The list keeps the order tables were first seen in.
+ */
 void
-captured_recheck(PGconn *meta, const Config *cfg, CapturedTables *known)
+captured_recheck(PGconn *meta, const Config *cfg, TopicClaims *claims, CapturedTables *known)
 {
 	char		err[ERRLEN];
 	PGresult   *res = all_tables(meta, err, sizeof(err));
-	CapturedTables	now;
+	CapturedTables now = {0};
 
 	if (res == NULL)
 		return;					/* the session notices a lost connection */
-	captured(cfg, res, &now);
-	PQclear(res);
-	for (int i = 0; i < known->n; i++)
-		if (find_oid(&now, known->oids[i]) < 0)
-			log_warn("captured table %s was dropped", known->names[i]);
-	for (int i = 0; i < now.n; i++)
+	for (int k = 0; k < known->n; k++)
 	{
-		int			k = find_oid(known, now.oids[i]);
-		int			j = collides(&now, i, false);
+		int			row = find_row(res, known->oids[k]);
 
-		/* a rename is logged by the renderer, when the table's topic changes */
-		if (k >= 0)
-			continue;
-		log_info("table %s is now captured, to topic %s", now.names[i], now.topics[i]);
-		if (j >= 0)
-			log_warn("tables %s and %s both map to topic %s: changes of the one seen second "
-					 "fail rather than mix into the other's topic; rename one, or leave one "
-					 "out with table.exclude.list", now.names[j], now.names[i], now.topics[i]);
+		if (row < 0)
+			log_warn("captured table %s was dropped", known->names[k]);
+		else if (!captured_row(cfg, res, row))
+			log_warn("captured table %s was renamed to %s, which the table lists do not "
+					 "capture: its changes are no longer sent", known->names[k],
+					 PQgetvalue(res, row, 3));
+		else
+			add_table(&now, res, row);
 	}
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *other;
+		char	   *topic;
+		bool		seen = false;
+
+		for (int k = 0; k < known->n && !seen; k++)
+			seen = known->oids[k] == row_oid(res, i);
+		if (seen || !captured_row(cfg, res, i))
+			continue;
+		add_table(&now, res, i);
+		topic = render_topic_name(cfg, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		other = topic_claims_table(claims, cfg, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		if (other)
+			log_warn("table %s is now captured, but its topic %s already carries %s: its "
+					 "changes fail rather than mix into that topic; rename one, or leave one "
+					 "out with table.exclude.list", PQgetvalue(res, i, 3), topic, other);
+		else
+			log_info("table %s is now captured, to topic %s", PQgetvalue(res, i, 3), topic);
+		free(topic);
+	}
+	PQclear(res);
 	captured_free(known);
 	*known = now;
 }

@@ -74,17 +74,17 @@ extern bool meta_server_gone(PGconn *meta);
 
 /* ---------- captured.c ---------- */
 
-/* the captured tables, by OID, with their topics */
+/* the captured tables, by OID, in the order first seen */
 typedef struct CapturedTables
 {
 	int			n;
 	uint32_t   *oids;
-	char	  **names;			/* schema.table, quoted where needed */
-	char	  **topics;
+	char	  **names;			/* "schema"."table" */
 } CapturedTables;
 
-extern bool captured_check(PGconn *meta, const Config *cfg, CapturedTables *out,
-						 char *err, size_t errlen);
-extern void captured_recheck(PGconn *meta, const Config *cfg, CapturedTables *known);
+extern bool captured_check(PGconn *meta, const Config *cfg, TopicClaims *claims,
+						   CapturedTables *out, char *err, size_t errlen);
+extern void captured_recheck(PGconn *meta, const Config *cfg, TopicClaims *claims,
+							 CapturedTables *known);
 
 #endif							/* SHIPPER_SOURCE_SOURCE_H */
