@@ -26,11 +26,9 @@ volatile sig_atomic_t hup_received = 0;
 static void
 on_signal(int sig)
 {
-	static const char msg[] = "cellcdc-shipper: second signal, exiting at once without confirming\n";
-
 	if (stop_requested)
 	{
-		(void) write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		log_from_signal("second signal: exiting at once without confirming");
 		_exit(EXIT_FAILED);
 	}
 	stop_requested = 1;
@@ -117,8 +115,11 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	log_info("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,
-			 sh.changes, sh.txns, LSN_ARGS(sh.fl.confirmed));
+	if (sh.fl.confirmed)
+		log_info("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,
+				 sh.changes, sh.txns, LSN_ARGS(sh.fl.confirmed));
+	else
+		log_info("stopped before streaming anything");
 	buf_free(&sh.dlq_value);
 	return settled ? EXIT_STOPPED : EXIT_FAILED;
 }

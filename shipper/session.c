@@ -72,17 +72,27 @@ server_going(Shipper *sh, int64_t now)
 }
 
 /*
- * While the sink waits for room: keep the server from timing us out, and
- * give up waiting when asked to stop or when the server is going away.
+ * While the sink waits for room: keep the server from timing us out, keep
+ * reporting (an outage fills the queue), and give up waiting when asked to
+ * stop or when the server is going away.
  */
 static bool
 on_wait(void *arg)
 {
 	Shipper    *sh = arg;
+	int64_t		now = mono_ms();
+	static bool reporting = false;	/* an outage probe waits through here too */
 
 	inflight_advance(&sh->fl);
 	(void) send_status(sh, false);
-	return !stop_requested && !server_going(sh, mono_ms());
+	if (sh->streaming && !reporting)
+	{
+		reporting = true;
+		report_progress(sh, now);
+		report_outage(sh, now);
+		reporting = false;
+	}
+	return !stop_requested && !server_going(sh, now);
 }
 
 /* Write this slot's record to the offsets topic (tracked, not confirmed over). */
@@ -112,10 +122,16 @@ write_record(Shipper *sh, const char *event)
 	return ok;
 }
 
-/* The gap line: what happened to the slot, what is lost, what to do. */
+/*
+ * The gap line: what happened to the slot, what is lost, what to do.  The
+ * record in Kafka gets the same LSN, so every later start names it too.
+ */
 static bool
 gap(Shipper *sh, const char *what, uint64_t lost_after)
 {
+	if (sh->store && sh->slot_seen && lost_after > sh->recorded && sh->fl.confirmed == lost_after &&
+		write_record(sh, "gap"))
+		(void) sink_flush(sh->sink, FAILED_DRAIN_MS);
 	return session_fail(sh, EXIT_GAP, "slot \"%s\" %s; changes after LSN " LSN_FMT " are lost. "
 				"Re-snapshot the captured tables, or to go on from now deliberately run "
 				"cellcdc-shipper with --new-slot", sh->cfg->slot_name, what, LSN_ARGS(lost_after));
@@ -158,6 +174,7 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
 				return session_fail(sh, EXIT_CONFIG, "--new-slot: slot \"%s\" exists and is usable; "
 							"run without --new-slot", sh->cfg->slot_name);
 			sh->slot_seen = true;
+			sh->slot_confirmed = info.confirmed_lsn;
 			return true;
 		case SLOT_MISSING:
 			break;
@@ -179,6 +196,7 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
 	if (!slot_create(sh->repl, sh->cfg->slot_name, &sh->created_lsn, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
 	*created = sh->slot_seen = true;
+	sh->slot_confirmed = sh->created_lsn;
 	sh->fl.confirmed = 0;
 	if (sh->cfg->new_slot && rec->found)
 		log_warn("--new-slot: created slot \"%s\" at " LSN_FMT "; changes between LSN " LSN_FMT
@@ -206,6 +224,27 @@ record_created(Shipper *sh, const char *event)
 							"not acknowledged in time");
 	inflight_advance(&sh->fl);
 	return true;
+}
+
+/* Has stdout's reader gone away?  Then it asked for the stop. */
+static bool
+reader_gone(Shipper *sh)
+{
+	return sh->sink && sink_failed(sh->sink) &&
+		sink_failed(sh->sink)->kind == FAIL_OUTPUT_CLOSED;
+}
+
+/* Say once that the shipper is stopping and what it waits for. */
+void
+note_stop(Shipper *sh)
+{
+	if (sh->stop_noted || reader_gone(sh))
+		return;
+	sh->stop_noted = true;
+	log_info("stopping: finishing the open transaction and waiting up to %d s for %s "
+			 "%ld messages (a second signal exits at once)", sh->cfg->shutdown_timeout_ms / 1000,
+			 sh->cfg->sink == SINK_STDOUT ? "stdout's reader to take" : "Kafka to acknowledge",
+			 sink_pending(sh->sink));
 }
 
 /* Connect, check Kafka and the slot, start streaming from the confirmed LSN. */
@@ -273,7 +312,8 @@ session_start(Shipper *sh)
 	if (sh->resend)
 		snprintf(resent, sizeof(resent), "; the %ld messages the last session left "
 				 "unacknowledged are sent again", sh->resend);
-	log_info("streaming slot \"%s\" from %s to %s%s", sh->cfg->slot_name,
+	log_info("streaming slot \"%s\" from " LSN_FMT " (%s) to %s%s", sh->cfg->slot_name,
+			 LSN_ARGS(sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed),
 			 sh->fl.confirmed ? "the last confirmed position" : "the slot's position",
 			 sh->cfg->sink == SINK_KAFKA ? "Kafka" :
 			 sh->cfg->sink == SINK_STDOUT ? "stdout" : "nowhere (sink=null)", resent);
@@ -299,8 +339,7 @@ drain(Shipper *sh, int timeout_ms)
 	}
 	sink_poll(sh->sink, 0);
 	inflight_advance(&sh->fl);
-	return sink_pending(sh->sink) == 0 &&
-		(!sink_failed(sh->sink) || sink_failed(sh->sink)->kind == FAIL_OUTPUT_CLOSED);
+	return sink_pending(sh->sink) == 0 && !sink_failed(sh->sink);
 }
 
 /*
@@ -313,6 +352,7 @@ bool
 session_end(Shipper *sh, bool stopping)
 {
 	bool		settled = true;
+	bool		gone;
 	long		unacked;
 
 	if (sh->server_gone)
@@ -320,8 +360,14 @@ session_end(Shipper *sh, bool stopping)
 		PQfinish(sh->repl);
 		sh->repl = NULL;
 	}
-	else if (sh->sink && (stopping || sh->sink->outage_since == 0))
+	else if (sh->sink && stopping && !reader_gone(sh))
+	{
+		if (sink_pending(sh->sink) > 0)
+			note_stop(sh);
 		settled = drain(sh, sh->cfg->shutdown_timeout_ms);
+	}
+	else if (sh->sink && sh->sink->outage_since == 0)
+		settled = drain(sh, FAILED_DRAIN_MS);	/* fewer to send again, not more */
 	if (stopping && settled && sh->store && sh->streaming)
 		settled = write_record(sh, "stopped") && drain(sh, sh->cfg->shutdown_timeout_ms);
 	if (sh->repl && sh->streaming && PQstatus(sh->repl) == CONNECTION_OK)
@@ -332,9 +378,10 @@ session_end(Shipper *sh, bool stopping)
 		PQputCopyEnd(sh->repl, NULL);
 	}
 	unacked = inflight_unacked(&sh->fl);
+	gone = reader_gone(sh);
 	if (stopping && unacked > 0)
-		log_warn("%ld messages were not acknowledged by Kafka; the slot keeps them for "
-				 "the next start", unacked);
+		log_warn("%ld messages were not %s; the slot keeps them for the next start", unacked,
+				 sh->cfg->sink == SINK_STDOUT ? "seen read from stdout" : "acknowledged by Kafka");
 	sh->resend = unacked;
 	if (sh->sink)
 	{
@@ -350,5 +397,6 @@ session_end(Shipper *sh, bool stopping)
 	sh->renderer = NULL;
 	sh->repl = sh->meta = NULL;
 	sh->streaming = sh->server_gone = false;
-	return settled && unacked == 0;
+	/* a reader that went away asked for the stop; what it did not read waits */
+	return gone || (settled && unacked == 0);
 }

@@ -35,6 +35,7 @@ typedef struct Shipper
 	int64_t		next_watch;		/* mono ms of the next check for that */
 	bool		store;			/* the slot's record is kept in Kafka */
 	uint64_t	created_lsn;	/* where the slot was created, if known */
+	uint64_t	slot_confirmed; /* its confirmed_flush_lsn when last looked at */
 	uint64_t	recorded;		/* confirmed LSN in the last record written */
 	CapturedTables tables;		/* the captured tables, as last seen */
 	TopicClaims *claims;		/* which table owns each topic, for life */
@@ -52,11 +53,15 @@ typedef struct Shipper
 	uint64_t	txns;
 	uint64_t	dead_lettered;
 	int64_t		next_progress;
+	int64_t		last_progress;	/* mono ms of the last progress line */
 	uint64_t	progress_changes;
 	uint64_t	progress_txns;
 	int64_t		outage_reported;	/* mono ms of the last outage line, 0: none */
+	int64_t		outage_began;	/* mono ms the reported outage began */
+	int64_t		outage_probed;	/* mono ms the brokers were last asked */
 	int64_t		outage_since;	/* an outage that outlived its session's sink */
 	long		resend;			/* messages a failed session left unacknowledged */
+	bool		stop_noted;		/* the stop was logged */
 	Buf			dlq_value;
 } Shipper;
 
@@ -65,6 +70,9 @@ typedef struct Shipper
 
 /* how often the catalog connection is checked for a server going away */
 #define SERVER_WATCH_MS 100
+
+/* how long a failed session waits for acknowledgements before it ends */
+#define FAILED_DRAIN_MS 1000
 
 /* set by the signal handlers in main.c */
 extern volatile sig_atomic_t stop_requested;
@@ -78,6 +86,7 @@ extern bool session_end(Shipper *sh, bool stopping);
 extern bool send_status(Shipper *sh, bool force);
 extern bool server_going(Shipper *sh, int64_t now);
 extern bool write_record(Shipper *sh, const char *event);
+extern void note_stop(Shipper *sh);
 
 /* stream.c */
 extern bool stream_changes(Shipper *sh);

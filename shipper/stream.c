@@ -261,9 +261,7 @@ stream_changes(Shipper *sh)
 			if (stop_by == 0)
 			{
 				stop_by = now + sh->cfg->shutdown_timeout_ms / 2;
-				log_info("stopping: finishing the open transaction and waiting up to %d s for "
-						 "Kafka's acknowledgements (a second signal exits at once)",
-						 sh->cfg->shutdown_timeout_ms / 1000);
+				note_stop(sh);
 			}
 			if (sh->fl.open == NULL || now > stop_by)
 				return true;
@@ -308,8 +306,8 @@ stream_changes(Shipper *sh)
 				: PQerrorMessage(sh->repl);
 
 			if (why[0] == '\0')
-				session_fail(sh, RESTART,
-							 "the server ended the replication stream without saying why");
+				session_fail(sh, RESTART, "PostgreSQL ended the replication stream "
+							 "(shutting down or restarting?)");
 			else
 				session_fail(sh, RESTART, "replication stream ended: %s", why);
 			PQclear(res);

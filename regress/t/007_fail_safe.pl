@@ -144,6 +144,13 @@ is(($pipe->full_results)[0] >> 8, 0, 'the shipper exits 0');
 like($perr, qr/stdout was closed by its reader; stopping/, 'saying why');
 is(scalar(() = $out =~ /\n/g), 1, 'head printed one line');
 
+# What head never read is not confirmed: the next run on the slot gets it.
+my $again = start_shipper($node, undef, 'slot.name' => 'pipe', 'sink' => 'stdout',
+	'table.include.list' => 'public.ledger');
+wait_until(sub { shipper_log($again); $again->{out} =~ /"id":603\}/ }, 'the unread rows again');
+like($again->{out}, qr/"id":602\}.*"id":603\}/s, 'rows written after the reader left are not lost');
+is(stop_shipper($again), 0, 'stopped');
+
 $node->stop;
 mock_control($mock, 'quit');
 done_testing();

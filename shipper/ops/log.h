@@ -28,6 +28,9 @@ extern void log_at(LogLevel level, const char *fmt,...)
 #define log_warn(...)	log_at(LVL_WARN, __VA_ARGS__)
 #define log_error(...)	log_at(LVL_ERROR, __VA_ARGS__)
 
+/* One line from a signal handler (async-signal-safe); msg needs no escaping. */
+extern void log_from_signal(const char *msg);
+
 /* Milliseconds on the monotonic clock: for deadlines and durations. */
 extern int64_t mono_ms(void);
 

@@ -51,25 +51,33 @@ unconfirmed_wal(const Shipper *sh)
 	return end > sh->fl.confirmed ? end - sh->fl.confirmed : 0;
 }
 
+/* how often an outage with nothing in flight asks the brokers whether it is over */
+#define OUTAGE_PROBE_MS 10000
+
 /* The periodic progress line (log.progress.interval.ms), and the slot's record. */
 void
 report_progress(Shipper *sh, int64_t now)
 {
 	char		wal[32];
-	double		secs = sh->cfg->progress_interval_ms / 1000.0;
+	char		failing[96] = "";
+	double		secs = (now - sh->last_progress) / 1000.0;
 
 	if (sh->cfg->progress_interval_ms <= 0 || now < sh->next_progress)
 		return;
+	if (sh->retry.count > 0)
+		snprintf(failing, sizeof(failing), "; failing at LSN " LSN_FMT " (%d times in a row)",
+				 LSN_ARGS(sh->retry.position), sh->retry.count);
 	if (sh->next_progress != 0)
 		log_info("progress: %" PRIu64 " messages from %" PRIu64 " transactions in the last %.0f s "
 				 "(%.1f/s), %" PRIu64 " in all; confirmed " LSN_FMT ", %s of WAL unconfirmed; "
-				 "%ld waiting for Kafka; %" PRIu64 " dead-lettered",
+				 "%ld waiting for Kafka; %" PRIu64 " dead-lettered%s",
 				 sh->changes - sh->progress_changes, sh->txns - sh->progress_txns, secs,
-				 (sh->changes - sh->progress_changes) / secs, sh->changes,
+				 secs > 0 ? (sh->changes - sh->progress_changes) / secs : 0, sh->changes,
 				 LSN_ARGS(sh->fl.confirmed), bytes_text(unconfirmed_wal(sh), wal, sizeof(wal)),
-				 sink_pending(sh->sink), sh->dead_lettered);
+				 sink_pending(sh->sink), sh->dead_lettered, failing);
 	sh->progress_changes = sh->changes;
 	sh->progress_txns = sh->txns;
+	sh->last_progress = now;
 	sh->next_progress = now + sh->cfg->progress_interval_ms;
 	if (sh->store && sh->fl.confirmed != sh->recorded && sh->sink->outage_since == 0)
 		(void) write_record(sh, "streaming");
@@ -78,7 +86,8 @@ report_progress(Shipper *sh, int64_t now)
 
 /*
  * Kafka outages: one line when every broker is down, one a minute while
- * it lasts (with the WAL the cell keeps meanwhile), one when it ends.
+ * it lasts (with the WAL not yet confirmed, which the cell keeps), one
+ * when it ends.
  */
 void
 report_outage(Shipper *sh, int64_t now)
@@ -89,19 +98,26 @@ report_outage(Shipper *sh, int64_t now)
 				probe_err[ERRLEN];
 
 	/* with nothing in flight no delivery report can end it: ask the brokers */
-	if (since && sink_pending(sh->sink) == 0 && now - sh->outage_reported >= 60000 &&
-		sink_kafka_reachable(sh->sink, 1000, probe_err, sizeof(probe_err)))
-		sh->sink->outage_since = since = 0;
-	if (since == 0)
+	if (since && sink_pending(sh->sink) == 0 && now - sh->outage_probed >= OUTAGE_PROBE_MS)
+	{
+		sh->outage_probed = now;
+		if (sink_kafka_reachable(sh->sink, 500, probe_err, sizeof(probe_err)))
+			sh->sink->outage_since = 0;
+	}
+	if (sh->sink->outage_since == 0)
 	{
 		if (sh->outage_reported)
-			log_info("Kafka is reachable again");
+			log_info("Kafka is reachable again, after %s",
+					 duration_text(now - sh->outage_began, dur, sizeof(dur)));
 		sh->outage_reported = 0;
 		return;
 	}
 	if (sh->outage_reported == 0)
+	{
+		sh->outage_began = since;
 		log_warn("Kafka unreachable: every broker is down; holding the slot at " LSN_FMT
 				 " (the cell keeps WAL until Kafka is back)", LSN_ARGS(sh->fl.confirmed));
+	}
 	else if (now - sh->outage_reported >= 60000)
 		log_warn("Kafka unreachable for %s; %ld messages waiting; %s of WAL unconfirmed",
 				 duration_text(now - since, dur, sizeof(dur)), sink_pending(sh->sink),

@@ -168,8 +168,8 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	/* we enable the experimental gapless guarantee on purpose */
 	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "enable.gapless.guarantee"))
 		return;
-	/* connection failures also arrive through on_error: log them once */
-	if (strcmp(fac, "FAIL") == 0)
+	/* connection failures and fatal errors also arrive through on_error: say them once */
+	if (strcmp(fac, "FAIL") == 0 || strcmp(fac, "FATAL") == 0)
 		return;
 	log_at(level <= 3 ? LVL_ERROR : level == 4 ? LVL_WARN : LVL_INFO, "kafka %s: %s", fac, buf);
 }
@@ -334,10 +334,14 @@ sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen)
 	Kafka	   *k = s->impl;
 	const struct rd_kafka_metadata *md;
 	rd_kafka_resp_err_t rc;
+	bool		waited = false;
 
 	if (s->ops != &kafka_ops)
 		return true;
-	/* a second at a time, so that a stop request is heard */
+	/*
+	 * A second at a time, so that a stop request is heard and librdkafka's
+	 * errors are logged as they happen.
+	 */
 	for (int64_t deadline = mono_ms() + timeout_ms;;)
 	{
 		int64_t		left = deadline - mono_ms();
@@ -348,8 +352,13 @@ sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen)
 			rd_kafka_metadata_destroy(md);
 			return true;
 		}
+		rd_kafka_poll(k->rk, 0);
 		if (mono_ms() >= deadline || !s->wait(s->wait_arg))
 			break;
+		if (!waited)
+			log_info("waiting for Kafka at %s to answer (up to %d s, startup.timeout.ms)",
+					 k->brokers, timeout_ms / 1000);
+		waited = true;
 	}
 	snprintf(err, errlen, "cannot reach Kafka at %s within %d s (%s); check "
 			 "kafka.bootstrap.servers and that the brokers are up",

@@ -16,20 +16,20 @@ null_send(Sink *s, const OutMessage *m, void *opaque)
 	return true;
 }
 
-/* for kinds that hold nothing back: nothing to poll, flush or wait for */
-void
-sink_no_poll(Sink *s, int timeout_ms)
+/* it holds nothing back: nothing to poll, flush or wait for */
+static void
+null_poll(Sink *s, int timeout_ms)
 {
 }
 
-bool
-sink_no_flush(Sink *s, int timeout_ms)
+static bool
+null_flush(Sink *s, int timeout_ms)
 {
 	return true;
 }
 
-long
-sink_no_pending(Sink *s)
+static long
+null_pending(Sink *s)
 {
 	return 0;
 }
@@ -40,7 +40,7 @@ null_close(Sink *s, bool purge)
 }
 
 static const SinkOps null_ops = {
-	null_send, sink_no_poll, sink_no_flush, sink_no_pending, null_close
+	null_send, null_poll, null_flush, null_pending, null_close
 };
 
 Sink *

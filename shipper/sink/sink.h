@@ -91,11 +91,6 @@ extern void sink_fail(Sink *s, FailKind kind, const OutMessage *m, size_t size,
  */
 extern bool sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen);
 
-/* the no-ops of kinds that hold nothing back (null, stdout) */
-extern void sink_no_poll(Sink *s, int timeout_ms);
-extern bool sink_no_flush(Sink *s, int timeout_ms);
-extern long sink_no_pending(Sink *s);
-
 /* the kinds */
 extern bool sink_kafka_open(Sink *s, const Config *cfg, char *err, size_t errlen);
 extern void sink_stdout_open(Sink *s);
