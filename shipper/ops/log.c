@@ -176,27 +176,9 @@ log_at(LogLevel level, const char *fmt,...)
 	buf_free(&line);
 }
 
-/* Append the decimal digits of v, at least width of them. */
-static char *
-put_num(char *p, long v, int width)
-{
-	char		digits[24];
-	int			n = 0;
-
-	do
-	{
-		digits[n++] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v > 0 || n < width);
-	while (n > 0)
-		*p++ = digits[--n];
-	return p;
-}
-
 /*
  * A line from a signal handler, in the log's format: only async-signal-safe
- * calls (clock_gettime, write), so the civil date is computed here rather
- * than by gmtime (days to y-m-d as in Howard Hinnant's civil_from_days).
+ * calls (clock_gettime, write, and arithmetic), so no gmtime or printf.
  */
 void
 log_from_signal(const char *msg)
@@ -204,50 +186,34 @@ log_from_signal(const char *msg)
 	char		line[512];
 	char	   *p = line;
 	struct timespec ts;
-	long		days,
-				secs,
-				era,
-				doe,
-				yoe,
-				doy,
-				mp,
-				y,
-				m,
+	int64_t		y;
+	int			m,
 				d;
+	long		secs;
 	const char *parts[8];
 	int			nparts = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	days = ts.tv_sec / 86400;
+	civil_from_days(ts.tv_sec / 86400, &y, &m, &d);
 	secs = ts.tv_sec % 86400;
-	days += 719468;
-	era = days / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
-
 	if (log_json)
 	{
 		memcpy(p, "{\"time\":\"", 9);
 		p += 9;
 	}
-	p = put_num(p, y, 4);
+	p = put_digits(p, y, 4);
 	*p++ = '-';
-	p = put_num(p, m, 2);
+	p = put_digits(p, m, 2);
 	*p++ = '-';
-	p = put_num(p, d, 2);
+	p = put_digits(p, d, 2);
 	*p++ = 'T';
-	p = put_num(p, secs / 3600, 2);
+	p = put_digits(p, secs / 3600, 2);
 	*p++ = ':';
-	p = put_num(p, secs / 60 % 60, 2);
+	p = put_digits(p, secs / 60 % 60, 2);
 	*p++ = ':';
-	p = put_num(p, secs % 60, 2);
+	p = put_digits(p, secs % 60, 2);
 	*p++ = '.';
-	p = put_num(p, ts.tv_nsec / 1000000, 3);
+	p = put_digits(p, ts.tv_nsec / 1000000, 3);
 	*p++ = 'Z';
 	if (log_json)
 	{

@@ -33,7 +33,7 @@ days_from_civil(int64_t y, int m, int d)
 }
 
 /* The date of a day number (days since 1970-01-01). */
-static void
+void
 civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t		era,
@@ -54,7 +54,7 @@ civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 }
 
 /* n as exactly w digits (n >= 0) */
-static char *
+char *
 put_digits(char *o, int64_t n, int w)
 {
 	int			i;

@@ -39,6 +39,13 @@ extern void json_u64(Buf *b, uint64_t v);
 extern void json_base64(Buf *b, const uint8_t *p, size_t len, bool url);	/* quoted */
 extern void json_hex(Buf *b, const uint8_t *p, size_t len);	/* quoted, lowercase */
 
+/*
+ * Dates and fixed-width digits (datetime.c): plain arithmetic, so also safe
+ * in a signal handler (ops/log.c).
+ */
+extern void civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+extern char *put_digits(char *o, int64_t n, int w);
+
 /* Java Double.toString / Float.toString (JDK 19+): javafloat.c */
 extern size_t java_double_str(double v, char *out);	/* out: at least 32 bytes */
 extern size_t java_float_str(float v, char *out);
