@@ -61,6 +61,7 @@ main(int argc, char **argv)
 		return rc == 1 ? EXIT_STOPPED : EXIT_CONFIG;
 	log_setup(cfg.slot_name, cfg.log_json);
 
+	sa.sa_flags = SA_RESTART;	/* a signal must not fail a write to stdout */
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 		sh.fail_position = 0;
 		sh.err[0] = '\0';
 		ok = session_start(&sh) && stream_changes(&sh);
-		if (ok || stop_requested)
+		if (ok || stop_requested || sh.output_closed)
 		{
 			settled = session_end(&sh, true);
 			break;
@@ -104,16 +105,12 @@ main(int argc, char **argv)
 			return EXIT_RETRIES;
 		}
 		log_warn("%s", sh.err);
-		session_end(&sh, false);
-		sh.first = false;
+		settled = session_end(&sh, false);
 		log_info("restarting from " LSN_FMT " in %d ms%s", LSN_ARGS(sh.fl.confirmed), wait,
 				 sh.retry.count > 1 && sh.fail_position ? " (the same failure again)" : "");
 		backoff_sleep(wait);
 		if (stop_requested)
-		{
-			settled = true;
 			break;
-		}
 	}
 	if (sh.fl.confirmed)
 		log_info("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,

@@ -84,7 +84,8 @@ on_wait(void *arg)
 	static bool reporting = false;	/* an outage probe waits through here too */
 
 	inflight_advance(&sh->fl);
-	(void) send_status(sh, false);
+	if (sh->streaming)
+		(void) send_status(sh, false);
 	if (sh->streaming && !reporting)
 	{
 		reporting = true;
@@ -153,6 +154,9 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
 	switch (info.state)
 	{
 		case SLOT_FOREIGN:
+			if (sh->slot_seen)
+				return gap(sh, "was replaced by a slot that is not this shipper's",
+						   sh->fl.confirmed);
 			return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 		case SLOT_LOST:
 			if (!(sh->first && sh->cfg->new_slot))
@@ -234,6 +238,21 @@ reader_gone(Shipper *sh)
 		sink_failed(sh->sink)->kind == FAIL_OUTPUT_CLOSED;
 }
 
+/*
+ * How long a stop may still take: one shutdown.timeout.ms for all of it
+ * (the open transaction, the acknowledgements, the slot's record), counted
+ * from the first time it is asked.
+ */
+int
+stop_time_left(Shipper *sh)
+{
+	int64_t		now = mono_ms();
+
+	if (sh->stop_deadline == 0)
+		sh->stop_deadline = now + sh->cfg->shutdown_timeout_ms;
+	return sh->stop_deadline > now ? (int) (sh->stop_deadline - now) : 0;
+}
+
 /* Say once that the shipper is stopping and what it waits for. */
 void
 note_stop(Shipper *sh)
@@ -241,8 +260,8 @@ note_stop(Shipper *sh)
 	if (sh->stop_noted || reader_gone(sh))
 		return;
 	sh->stop_noted = true;
-	log_info("stopping: finishing the open transaction and waiting up to %d s for %s "
-			 "%ld messages (a second signal exits at once)", sh->cfg->shutdown_timeout_ms / 1000,
+	log_info("stopping: finishing the open transaction and waiting up to %.1f s for %s "
+			 "%ld messages (a second signal exits at once)", stop_time_left(sh) / 1000.0,
 			 sh->cfg->sink == SINK_STDOUT ? "stdout's reader to take" : "Kafka to acknowledge",
 			 sink_pending(sh->sink));
 }
@@ -273,7 +292,8 @@ session_start(Shipper *sh)
 	sh->slot_id.database = sh->sys.dbname;
 	sh->slot_id.system = sh->sys.system;
 
-	if (sh->first && !captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
+	if (sh->first &&
+		!captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 	if (sh->first && sh->store &&
 		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,
@@ -308,10 +328,11 @@ session_start(Shipper *sh)
 		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
 	}
 	sh->streaming = sh->ever_streamed = true;
+	sh->first = false;			/* start-up is over: failures from now on are waited out */
 	sh->last_status = 0;
 	if (sh->resend)
-		snprintf(resent, sizeof(resent), "; the %ld messages the last session left "
-				 "unacknowledged are sent again", sh->resend);
+		snprintf(resent, sizeof(resent), "; the %ld messages the last session sent but "
+				 "did not confirm are sent again", sh->resend);
 	log_info("streaming slot \"%s\" from " LSN_FMT " (%s) to %s%s", sh->cfg->slot_name,
 			 LSN_ARGS(sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed),
 			 sh->fl.confirmed ? "the last confirmed position" : "the slot's position",
@@ -364,12 +385,12 @@ session_end(Shipper *sh, bool stopping)
 	{
 		if (sink_pending(sh->sink) > 0)
 			note_stop(sh);
-		settled = drain(sh, sh->cfg->shutdown_timeout_ms);
+		settled = drain(sh, stop_time_left(sh));
 	}
 	else if (sh->sink && sh->sink->outage_since == 0)
 		settled = drain(sh, FAILED_DRAIN_MS);	/* fewer to send again, not more */
 	if (stopping && settled && sh->store && sh->streaming)
-		settled = write_record(sh, "stopped") && drain(sh, sh->cfg->shutdown_timeout_ms);
+		settled = write_record(sh, "stopped") && drain(sh, stop_time_left(sh));
 	if (sh->repl && sh->streaming && PQstatus(sh->repl) == CONNECTION_OK)
 	{
 		char		err[ERRLEN];
@@ -378,11 +399,14 @@ session_end(Shipper *sh, bool stopping)
 		PQputCopyEnd(sh->repl, NULL);
 	}
 	unacked = inflight_unacked(&sh->fl);
+	/* a stop that gave up on the open transaction sends its first part again */
+	if (sh->fl.open && sh->fl.open->sent > 0)
+		settled = false;
 	gone = reader_gone(sh);
 	if (stopping && unacked > 0)
 		log_warn("%ld messages were not %s; the slot keeps them for the next start", unacked,
 				 sh->cfg->sink == SINK_STDOUT ? "seen read from stdout" : "acknowledged by Kafka");
-	sh->resend = unacked;
+	sh->resend = inflight_unconfirmed(&sh->fl);
 	if (sh->sink)
 	{
 		sh->outage_since = sh->sink->outage_since;

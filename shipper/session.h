@@ -27,7 +27,7 @@ typedef struct Shipper
 
 	SystemId	sys;
 	SlotId		slot_id;
-	bool		first;			/* the first session of this process */
+	bool		first;			/* still starting up: nothing streamed yet */
 	bool		slot_seen;		/* the slot existed (or was made) in this process */
 	bool		ever_streamed;
 	bool		streaming;		/* this session's START_REPLICATION succeeded */
@@ -60,8 +60,10 @@ typedef struct Shipper
 	int64_t		outage_began;	/* mono ms the reported outage began */
 	int64_t		outage_probed;	/* mono ms the brokers were last asked */
 	int64_t		outage_since;	/* an outage that outlived its session's sink */
-	long		resend;			/* messages a failed session left unacknowledged */
+	long		resend;			/* messages a failed session sent, not confirmed */
 	bool		stop_noted;		/* the stop was logged */
+	int64_t		stop_deadline;	/* mono ms by which a stop must be done */
+	bool		output_closed;	/* stdout's reader went away: stop */
 	Buf			dlq_value;
 } Shipper;
 
@@ -70,6 +72,9 @@ typedef struct Shipper
 
 /* how often the catalog connection is checked for a server going away */
 #define SERVER_WATCH_MS 100
+
+/* the failure position of a record of the shipper's own (the offsets topic) */
+#define OWN_RECORD_POSITION UINT64_MAX
 
 /* how long a failed session waits for acknowledgements before it ends */
 #define FAILED_DRAIN_MS 1000
@@ -87,6 +92,7 @@ extern bool send_status(Shipper *sh, bool force);
 extern bool server_going(Shipper *sh, int64_t now);
 extern bool write_record(Shipper *sh, const char *event);
 extern void note_stop(Shipper *sh);
+extern int	stop_time_left(Shipper *sh);
 
 /* stream.c */
 extern bool stream_changes(Shipper *sh);

@@ -19,17 +19,19 @@
 #include "record.h"
 #include "session.h"
 
-/* Send m, or its dead-letter record, within transaction t. */
+/* Send m within transaction t; a failed send keeps t from being confirmed. */
 static bool
 send_tracked(Shipper *sh, Txn *t, const OutMessage *m)
 {
 	t->pending++;
+	t->sent++;
 	if (sink_send(sh->sink, m, t))
 	{
 		sh->changes++;
 		return true;
 	}
 	t->pending--;
+	t->failed = true;
 	return false;
 }
 
@@ -75,8 +77,11 @@ emit(void *arg, const OutMessage *m)
 	if (send_tracked(sh, t, m))
 		return true;
 	f = sink_failed(sh->sink);
-	if (f && f->kind == FAIL_MESSAGE && sh->cfg->errors_tolerate)
+	/* only m's own failure: one reported meanwhile for another message is not m's */
+	if (f && f->kind == FAIL_MESSAGE && sh->cfg->errors_tolerate &&
+		f->commit_lsn == m->commit_lsn && f->seq == m->seq && strcmp(f->topic, m->topic) == 0)
 	{
+		t->failed = false;		/* the dead-letter record stands in for m */
 		char		error[ERRLEN];
 
 		snprintf(error, sizeof(error), "%s", f->error);
@@ -94,11 +99,13 @@ static void
 describe_change(char *out, size_t len, const char *what, const char *key, size_t key_len,
 				uint64_t lsn)
 {
+	static const char schema[] = "{\"schema\":";
 	static const char payload[] = ",\"payload\":";
-	const char *p = key ? memmem(key, key_len, payload, sizeof(payload) - 1) : NULL;
+	const char *p = key && key_len > sizeof(schema) && memcmp(key, schema, sizeof(schema) - 1) == 0 ?
+		memmem(key, key_len, payload, sizeof(payload) - 1) : NULL;
 	int			klen;
 
-	if (p && key_len > 0 && key[key_len - 1] == '}')
+	if (p && key[key_len - 1] == '}')
 	{
 		key_len -= (p + sizeof(payload) - 1 - key) + 1;
 		key = p + sizeof(payload) - 1;
@@ -118,20 +125,22 @@ sink_failure(Shipper *sh)
 
 	if (f == NULL)
 		return true;
+	sh->fail_position = 0;
 	if (sh->server_gone)
 		return false;			/* the sink gave up waiting for that: sh->err says it */
 	if (f->kind == FAIL_OUTPUT_CLOSED)
 	{
 		/* stop at once: what follows cannot be written, so it is not confirmed */
-		if (!stop_requested)
+		if (!sh->output_closed)
 			log_info("%s; stopping", f->error);
-		stop_requested = 1;
+		sh->output_closed = true;
 		return false;
 	}
 	if (f->kind != FAIL_MESSAGE)
 		return session_fail(sh, RESTART, "%s", f->error);
-	sh->fail_position = f->commit_lsn;
-	if (sh->cfg->errors_tolerate)
+	/* a record of the shipper's own (no change behind it) counts as one position */
+	sh->fail_position = f->commit_lsn ? f->commit_lsn : OWN_RECORD_POSITION;
+	if (sh->cfg->errors_tolerate && f->commit_lsn)
 		retry_dead_letter_later(&sh->retry, f->commit_lsn, f->seq, f->error);
 	describe_change(change, sizeof(change), f->topic, f->key.len ? f->key.data : NULL,
 					f->key.len, f->commit_lsn);
@@ -146,8 +155,11 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	CdcReader	r;
 
 	cdc_reader_init(&r, data + (len > 0), len - (len > 0));
-	/* a record that cannot be read fails at its position, like a poison change */
-	sh->fail_position = lsn;
+	/*
+	 * A record that cannot be read or rendered fails at its transaction's
+	 * position (its own outside one), like a poison change.
+	 */
+	sh->fail_position = sh->fl.open ? sh->fl.open->final_lsn : lsn;
 	if (kind == CDC_BEGIN)
 	{
 		CdcBegin	b;
@@ -159,6 +171,7 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 			return session_fail(sh, RESTART, "BEGIN at " LSN_FMT ": %s", LSN_ARGS(lsn),
 								r.error);
 		inflight_begin(&sh->fl, b.final_lsn);
+		sh->fail_position = b.final_lsn;
 	}
 	else if (sh->fl.open == NULL)
 		/* a non-transactional message or a RELATION between transactions */
@@ -171,6 +184,13 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 
 		if (sink_failed(sh->sink))
 			return sink_failure(sh);	/* emit failed: the sink says why */
+		if (kind == CDC_RELATION)
+		{
+			/* most likely the catalog lookup: retried, never set aside */
+			sh->fail_position = 0;
+			return session_fail(sh, RESTART, "RELATION at " LSN_FMT ": %s", LSN_ARGS(lsn),
+								renderer_error(sh->renderer));
+		}
 		renderer_failure(sh->renderer, &rf);
 		if (sh->cfg->errors_tolerate && kind != CDC_BEGIN && kind != CDC_COMMIT)
 		{
@@ -199,6 +219,19 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	}
 	sh->fail_position = 0;
 	return true;
+}
+
+/* A record, and if it fails, the entry it belongs to is never confirmed. */
+static bool
+handle_record_tracked(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
+{
+	if (handle_record(sh, data, len, lsn))
+		return true;
+	if (sh->fl.open)
+		sh->fl.open->failed = true;
+	else if (sh->fl.tail)
+		sh->fl.tail->failed = true;
+	return false;
 }
 
 static uint64_t
@@ -234,7 +267,7 @@ handle_copy(Shipper *sh, const char *buf, int len)
 
 		if (lsn > sh->received)
 			sh->received = lsn;
-		return handle_record(sh, (const uint8_t *) buf + 25, len - 25, lsn);
+		return handle_record_tracked(sh, (const uint8_t *) buf + 25, len - 25, lsn);
 	}
 	return session_fail(sh, RESTART, "unexpected replication message '%c' (%d bytes)",
 						buf[0], len);
@@ -258,14 +291,17 @@ stream_changes(Shipper *sh)
 
 		if (stop_requested)
 		{
+			/* half the stop's time for the open transaction's COMMIT */
 			if (stop_by == 0)
 			{
-				stop_by = now + sh->cfg->shutdown_timeout_ms / 2;
+				stop_by = now + stop_time_left(sh) / 2;
 				note_stop(sh);
 			}
 			if (sh->fl.open == NULL || now > stop_by)
 				return true;
 		}
+		if (sh->output_closed)
+			return true;
 		if (hup_received)
 		{
 			hup_received = 0;

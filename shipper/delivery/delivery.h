@@ -23,7 +23,9 @@ typedef struct Txn
 	uint64_t	final_lsn;		/* its commit record: the messages' commit_lsn */
 	uint64_t	end_lsn;		/* confirmable once all is acknowledged; 0: nothing */
 	long		pending;		/* messages not yet acknowledged */
+	long		sent;			/* messages handed to the sink */
 	bool		committed;		/* its COMMIT has arrived */
+	bool		failed;			/* a send or its record failed: never confirmed */
 } Txn;
 
 typedef struct Inflight
@@ -41,6 +43,7 @@ extern Txn *inflight_settled(Inflight *f, uint64_t lsn);
 extern void inflight_ack(void *opaque, const char *error);	/* an AckFn */
 extern void inflight_advance(Inflight *f);
 extern long inflight_unacked(const Inflight *f);
+extern long inflight_unconfirmed(const Inflight *f);
 extern void inflight_reset(Inflight *f);
 
 /* ---------- retry.c ---------- */

@@ -68,11 +68,15 @@ inflight_ack(void *opaque, const char *error)
 		t->pending--;
 }
 
-/* Move the confirmable LSN over fully acknowledged transactions. */
+/*
+ * Move the confirmable LSN over fully acknowledged transactions.  A
+ * transaction something failed in is never passed: the session ends, and
+ * the slot sends it again.
+ */
 void
 inflight_advance(Inflight *f)
 {
-	while (f->head && f->head->committed && f->head->pending == 0)
+	while (f->head && f->head->committed && f->head->pending == 0 && !f->head->failed)
 	{
 		Txn		   *t = f->head;
 
@@ -96,6 +100,21 @@ inflight_unacked(const Inflight *f)
 
 	for (const Txn *t = f->head; t; t = t->next)
 		n += t->pending;
+	return n;
+}
+
+/*
+ * Changes sent and not confirmed, acknowledged or not: what the slot sends
+ * again after this session (the shipper's own records are not counted).
+ */
+long
+inflight_unconfirmed(const Inflight *f)
+{
+	long		n = 0;
+
+	for (const Txn *t = f->head; t; t = t->next)
+		if (t->final_lsn != 0)
+			n += t->sent;
 	return n;
 }
 

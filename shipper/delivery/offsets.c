@@ -25,27 +25,24 @@
 #include <librdkafka/rdkafka.h>
 
 #include "delivery/delivery.h"
+#include "render/json.h"
 
-/* The record's key: {"slot":..,"database":..,"system":..} */
+/*
+ * The record's key: {"slot":..,"database":..,"system":..}, written by the
+ * messages' JSON writer, so a database name that is not UTF-8 (SQL_ASCII)
+ * still makes valid JSON; records are found by comparing keys byte for byte.
+ */
 static void
 record_key(const SlotId *id, Buf *key)
 {
-	json_t	   *k = json_pack("{s:s,s:s,s:s}", "slot", id->slot,
-							  "database", id->database, "system", id->system);
-	char	   *text = json_dumps(k, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-	if (text == NULL)
-		out_of_memory();
 	buf_reset(key);
-	buf_puts(key, text);
-	free(text);
-	json_decref(k);
-}
-
-static void
-lsn_text(uint64_t lsn, char *out, size_t len)
-{
-	snprintf(out, len, LSN_FMT, LSN_ARGS(lsn));
+	JLIT(key, "{\"slot\":");
+	json_str(key, id->slot, strlen(id->slot));
+	JLIT(key, ",\"database\":");
+	json_str(key, id->database, strlen(id->database));
+	JLIT(key, ",\"system\":");
+	json_str(key, id->system, strlen(id->system));
+	buf_putc(key, '}');
 }
 
 /* Build the record: the key and the value to produce to the offsets topic. */
@@ -53,28 +50,19 @@ void
 offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 				uint64_t confirmed_lsn, Buf *key, Buf *value)
 {
-	char		created[24],
-				confirmed[24],
-				stamp[32];
+	char		text[256];
+	char		stamp[32];
 	time_t		now = time(NULL);
 	struct tm	tm;
-	json_t	   *v;
-	char	   *text;
 
-	lsn_text(created_lsn, created, sizeof(created));
-	lsn_text(confirmed_lsn, confirmed, sizeof(confirmed));
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "slot", id->slot, "database", id->database,
-				  "system", id->system, "event", event, "created_lsn", created,
-				  "confirmed_lsn", confirmed, "time", stamp);
-	text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (text == NULL)
-		out_of_memory();
+	/* nothing but ASCII: the names are in the key */
+	snprintf(text, sizeof(text), "{\"event\":\"%s\",\"created_lsn\":\"" LSN_FMT "\","
+			 "\"confirmed_lsn\":\"" LSN_FMT "\",\"time\":\"%s\"}", event,
+			 LSN_ARGS(created_lsn), LSN_ARGS(confirmed_lsn), stamp);
 	record_key(id, key);
 	buf_reset(value);
 	buf_puts(value, text);
-	free(text);
-	json_decref(v);
 }
 
 /* Take a record's value into out (the latest one read wins). */

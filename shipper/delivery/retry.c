@@ -69,7 +69,11 @@ retry_exhausted(const Retry *r, const Config *cfg)
 void
 retry_dead_letter_later(Retry *r, uint64_t commit_lsn, uint64_t seq, const char *error)
 {
-	DeadLetter *d = xcalloc(1, sizeof(DeadLetter));
+	DeadLetter *d;
+
+	if (retry_dead_letter_due(r, commit_lsn, seq))
+		return;
+	d = xcalloc(1, sizeof(DeadLetter));
 
 	d->commit_lsn = commit_lsn;
 	d->seq = seq;

@@ -21,17 +21,21 @@
 
 #include "sink/sink.h"
 
+/* how many recent librdkafka errors are remembered (one per broker or so) */
+#define RECENT_ERRORS	8
+
+/* how long the same librdkafka error text stays quiet after it was logged */
+#define REPEAT_QUIET_MS 60000
+
 typedef struct Kafka
 {
 	rd_kafka_t *rk;
 	size_t		max_bytes;		/* message.max.bytes */
 	char		brokers[512];	/* bootstrap.servers, for messages */
-	char		last_error[ERRLEN]; /* last logged librdkafka error ... */
-	int64_t		last_error_at;	/* ... and when, to log a repeat once a minute */
+	/* librdkafka errors logged lately, to log a repeat once a minute */
+	char		recent[RECENT_ERRORS][256];
+	int64_t		recent_at[RECENT_ERRORS];
 } Kafka;
-
-/* how long the same librdkafka error text stays quiet after it was logged */
-#define REPEAT_QUIET_MS 60000
 
 /* defaults that config keys may override (applied first) */
 static const char *const kafka_defaults[][2] = {
@@ -122,6 +126,34 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *km, void *opaque)
 }
 
 /*
+ * Is this error text (its first len bytes) new, or last logged over a
+ * minute ago?  Remembered in place of the oldest.
+ */
+static bool
+first_in_a_while(Kafka *k, const char *reason, int len, int64_t now)
+{
+	int			oldest = 0;
+
+	if (len > (int) sizeof(k->recent[0]) - 1)
+		len = sizeof(k->recent[0]) - 1;
+	for (int i = 0; i < RECENT_ERRORS; i++)
+	{
+		if (strncmp(reason, k->recent[i], len) == 0 && k->recent[i][len] == '\0')
+		{
+			if (now - k->recent_at[i] < REPEAT_QUIET_MS)
+				return false;
+			k->recent_at[i] = now;
+			return true;
+		}
+		if (k->recent_at[i] < k->recent_at[oldest])
+			oldest = i;
+	}
+	snprintf(k->recent[oldest], sizeof(k->recent[oldest]), "%.*s", len, reason);
+	k->recent_at[oldest] = now;
+	return true;
+}
+
+/*
  * librdkafka's errors: a fatal one ends the session; "all brokers down"
  * starts an outage, which the shipper reports on its own schedule, and
  * connection errors during one say nothing more; others are logged, the
@@ -153,11 +185,8 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	}
 	if (err == RD_KAFKA_RESP_ERR__TRANSPORT && s->outage_since)
 		return;
-	if (strncmp(reason, k->last_error, len) == 0 && k->last_error[len] == '\0' &&
-		now - k->last_error_at < REPEAT_QUIET_MS)
+	if (!first_in_a_while(k, reason, len, now))
 		return;
-	snprintf(k->last_error, sizeof(k->last_error), "%.*s", len, reason);
-	k->last_error_at = now;
 	log_warn("kafka: %s", reason);
 }
 

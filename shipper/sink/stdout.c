@@ -33,7 +33,6 @@ typedef struct Stdout
 {
 	Buf			line;			/* the line being built */
 	bool		pipe;			/* acknowledge what the pipe's reader took */
-	uint64_t	written;		/* bytes written to stdout */
 	int64_t		next_look;		/* mono ms: when to look at the pipe again */
 	/* lines in the pipe, oldest first: their opaque and end offset */
 	void	  **opaques;
@@ -59,6 +58,12 @@ line_header(Buf *b, const char *name, uint64_t v, bool first)
 	buf_putc(b, '"');
 }
 
+/*
+ * Bytes written to stdout by the process: the pipe outlives a session, and
+ * may still hold lines of an earlier one.
+ */
+static uint64_t written;
+
 /* Keep a line until the pipe's reader has taken it. */
 static void
 keep(Stdout *o, void *opaque)
@@ -82,7 +87,7 @@ keep(Stdout *o, void *opaque)
 		o->cap = cap;
 	}
 	o->opaques[(o->first + o->count) % o->cap] = opaque;
-	o->ends[(o->first + o->count) % o->cap] = o->written;
+	o->ends[(o->first + o->count) % o->cap] = written;
 	o->count++;
 }
 
@@ -124,7 +129,7 @@ stdout_send(Sink *s, const OutMessage *m, void *opaque)
 			sink_fail(s, FAIL_TRANSIENT, NULL, 0, "cannot write to stdout: %s", strerror(errno));
 		return false;
 	}
-	o->written += b->len;
+	written += b->len;
 	if (o->pipe)
 		keep(o, opaque);
 	else
@@ -148,9 +153,9 @@ stdout_poll(Sink *s, int timeout_ms)
 		sink_fail(s, FAIL_OUTPUT_CLOSED, NULL, 0, "stdout was closed by its reader");
 		return;
 	}
-	if (ioctl(STDOUT_FILENO, FIONREAD, &queued) != 0)
-		queued = 0;
-	while (o->count > 0 && o->ends[o->first] <= o->written - (uint64_t) queued)
+	if (ioctl(STDOUT_FILENO, FIONREAD, &queued) != 0 || queued < 0 || (uint64_t) queued > written)
+		return;					/* not a count we can trust: take nothing as read */
+	while (o->count > 0 && o->ends[o->first] <= written - (uint64_t) queued)
 	{
 		s->ack(o->opaques[o->first], NULL);
 		o->first = (o->first + 1) % o->cap;

@@ -100,7 +100,7 @@ captured_check(PGconn *meta, const Config *cfg, TopicClaims *claims, CapturedTab
 	PGresult   *res = all_tables(meta, err, errlen);
 	Buf			list = {0};
 
-	memset(out, 0, sizeof(CapturedTables));
+	captured_free(out);			/* a first start tried again looks again */
 	if (res == NULL)
 	{
 		log_warn("%s; the captured tables are not checked", err);
