@@ -38,7 +38,7 @@ sub create_slot
 	$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('$_', 'cellcdc')")
 	  for @_;
 }
-create_slot('nan', 'size', 'dlq');
+create_slot('nan', 'size', 'dlq', 'message');
 $node->safe_psql('postgres', q{
 	INSERT INTO nums VALUES (1, 'NaN');
 	INSERT INTO big VALUES (1, repeat('x', 200000));
@@ -66,7 +66,19 @@ like($err, qr/emp-test\.public\.big \(key \{.*"id":1\}\) at LSN .*is \d{6} bytes
 	'naming the topic, the key, the LSN, the size and the limit');
 is(scalar(@{ keys_in('emp-test.public.big') }), 0, 'nothing was sent');
 
-# 3. errors.tolerance=all: both go to the dead-letter topic, the stream goes on.
+# ... and one outside any transaction (a non-transactional logical message)
+# is not confirmed over either: exit 5, the slot still before it.
+my $before = slot_confirmed($node, 'message');
+$node->safe_psql('postgres', "SELECT pg_logical_emit_message(false, 'big', repeat('m', 200000))");
+($rc, $err) = run_shipper($node, $mock, 'slot.name' => 'message',
+	'table.include.list' => 'public.ledger', 'errors.max.retries' => '1',
+	'kafka.message.max.bytes' => '100000');
+is($rc, 5, 'an oversized non-transactional message: exit status 5');
+like($err, qr/emp-test\.message .*over the producer's limit/, 'naming its topic and the limit');
+is(slot_confirmed($node, 'message'), $before, 'and the slot was not confirmed over it');
+
+# 3. errors.tolerance=all: all three go to the dead-letter topic, the stream
+# goes on.
 my $sh = start_shipper($node, $mock, 'slot.name' => 'dlq',
 	'table.include.list' => 'public.nums,public.big,public.ledger',
 	'kafka.message.max.bytes' => '100000', 'errors.tolerance' => 'all',
@@ -74,12 +86,13 @@ my $sh = start_shipper($node, $mock, 'slot.name' => 'dlq',
 wait_until(sub { scalar(@{ keys_in('emp-test.public.ledger') }) == 1 }, 'the row after the poison');
 my @dead = map { decode_json($_) }
   split /\n/, kcat($mock, '-C', '-t', 'emp-test.dlq', '-e', '-q', '-f', '%s\n');
-is(scalar(@dead), 2, 'two changes dead-lettered');
+is(scalar(@dead), 3, 'three changes dead-lettered');
 is($dead[0]{table}, 'public.nums', 'the NaN row, by table');
 like($dead[0]{error}, qr/NaN/, 'with its error');
 is($dead[1]{topic}, 'emp-test.public.big', 'the oversized row, by topic');
 ok($dead[1]{size} > 100000, 'with its size');
 like($dead[1]{lsn}, qr/^[0-9A-F]+\/[0-9A-F]+$/, 'and its LSN');
+is($dead[2]{topic}, 'emp-test.message', 'the oversized logical message, by topic');
 like(shipper_log($sh), qr/dead-lettered a change to .*public\.nums/, 'each one logged');
 is(stop_shipper($sh), 0, 'stopped');
 
