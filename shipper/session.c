@@ -159,10 +159,13 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
 						   sh->fl.confirmed);
 			return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 		case SLOT_LOST:
+			/* what was delivered: ours, else the most the slot or our record knew */
 			if (!(sh->first && sh->cfg->new_slot))
 				return gap(sh, "was invalidated: the WAL it needs was removed (wal_status lost, "
 						   "see max_slot_wal_keep_size)",
-						   sh->fl.confirmed ? sh->fl.confirmed : info.confirmed_lsn);
+						   sh->fl.confirmed ? sh->fl.confirmed :
+						   info.confirmed_lsn > rec->confirmed_lsn ? info.confirmed_lsn :
+						   rec->confirmed_lsn);
 			log_warn("--new-slot: dropping invalidated slot \"%s\" (confirmed up to " LSN_FMT ")",
 					 sh->cfg->slot_name, LSN_ARGS(info.confirmed_lsn));
 			if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
