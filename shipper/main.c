@@ -106,8 +106,11 @@ main(int argc, char **argv)
 		}
 		log_warn("%s", sh.err);
 		settled = session_end(&sh, false);
-		log_info("restarting from " LSN_FMT " in %d ms%s", LSN_ARGS(sh.fl.confirmed), wait,
-				 sh.retry.count > 1 && sh.fail_position ? " (the same failure again)" : "");
+		if (sh.fail_position && sh.retry.count > 1)
+			log_info("restarting from " LSN_FMT " in %d ms (the same failure, %d times in a row)",
+					 LSN_ARGS(sh.fl.confirmed), wait, sh.retry.count);
+		else
+			log_info("restarting from " LSN_FMT " in %d ms", LSN_ARGS(sh.fl.confirmed), wait);
 		backoff_sleep(wait);
 		if (stop_requested)
 			break;

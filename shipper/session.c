@@ -408,7 +408,8 @@ session_end(Shipper *sh, bool stopping)
 	gone = reader_gone(sh);
 	if (stopping && unacked > 0)
 		log_warn("%ld messages were not %s; the slot keeps them for the next start", unacked,
-				 sh->cfg->sink == SINK_STDOUT ? "seen read from stdout" : "acknowledged by Kafka");
+				 sh->cfg->sink == SINK_STDOUT ? "taken from stdout by its reader" :
+				 "acknowledged by Kafka");
 	sh->resend = inflight_unconfirmed(&sh->fl);
 	if (sh->sink)
 	{

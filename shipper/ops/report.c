@@ -59,14 +59,17 @@ void
 report_progress(Shipper *sh, int64_t now)
 {
 	char		wal[32];
-	char		failing[96] = "";
+	char		failing[ERRLEN] = "";
 	double		secs = (now - sh->last_progress) / 1000.0;
 
 	if (sh->cfg->progress_interval_ms <= 0 || now < sh->next_progress)
 		return;
-	if (sh->retry.count > 0)
-		snprintf(failing, sizeof(failing), "; failing at LSN " LSN_FMT " (%d times in a row)",
-				 LSN_ARGS(sh->retry.position), sh->retry.count);
+	if (sh->retry.count > 0 && sh->retry.position == OWN_RECORD_POSITION)
+		snprintf(failing, sizeof(failing), "; writing the slot's record to %s failed %d times "
+				 "in a row", sh->cfg->offset_topic, sh->retry.count);
+	else if (sh->retry.count > 0)
+		snprintf(failing, sizeof(failing), "; a change of the transaction committing at LSN "
+				 LSN_FMT " failed %d times in a row", LSN_ARGS(sh->retry.position), sh->retry.count);
 	if (sh->next_progress != 0)
 		log_info("progress: %" PRIu64 " messages from %" PRIu64 " transactions in the last %.0f s "
 				 "(%.1f/s), %" PRIu64 " in all; confirmed " LSN_FMT ", %s of WAL unconfirmed; "
@@ -86,8 +89,8 @@ report_progress(Shipper *sh, int64_t now)
 
 /*
  * Kafka outages: one line when every broker is down, one a minute while
- * it lasts (with the WAL not yet confirmed, which the cell keeps), one
- * when it ends.
+ * it lasts (with the WAL the slot retains, asked of the server), one when
+ * it ends.
  */
 void
 report_outage(Shipper *sh, int64_t now)
@@ -119,9 +122,13 @@ report_outage(Shipper *sh, int64_t now)
 				 " (the cell keeps WAL until Kafka is back)", LSN_ARGS(sh->fl.confirmed));
 	}
 	else if (now - sh->outage_reported >= 60000)
-		log_warn("Kafka unreachable for %s; %ld messages waiting; %s of WAL unconfirmed",
+	{
+		int64_t		retained = catalog_retained_wal(sh->meta, sh->cfg->slot_name);
+
+		log_warn("Kafka unreachable for %s; %ld messages waiting; the slot retains %s of WAL",
 				 duration_text(now - since, dur, sizeof(dur)), sink_pending(sh->sink),
-				 bytes_text(unconfirmed_wal(sh), wal, sizeof(wal)));
+				 retained >= 0 ? bytes_text((uint64_t) retained, wal, sizeof(wal)) : "an unknown amount");
+	}
 	else
 		return;
 	sh->outage_reported = now;

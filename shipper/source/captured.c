@@ -117,9 +117,9 @@ captured_check(PGconn *meta, const Config *cfg, TopicClaims *claims, CapturedTab
 		if (other)
 		{
 			topic = render_topic_name(cfg, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
-			snprintf(err, errlen, "table %s maps to topic %s, which already carries %s; "
-					 "rename one, or leave one out with table.exclude.list",
-					 PQgetvalue(res, i, 3), topic, other);
+			/* other is "table <name>": neither came first, so name them alike */
+			snprintf(err, errlen, "%s and table %s both map to topic %s; rename one, or "
+					 "leave one out with table.exclude.list", other, PQgetvalue(res, i, 3), topic);
 			free(topic);
 			PQclear(res);
 			return false;

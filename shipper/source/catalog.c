@@ -99,3 +99,24 @@ meta_server_gone(PGconn *meta)
 		return true;
 	return PQstatus(meta) != CONNECTION_OK;
 }
+
+/*
+ * WAL the slot makes the server keep (from its restart_lsn to the current
+ * WAL position), asked of the server: the shipper's own view stands still
+ * while it is not reading.  -1 when it cannot be had.
+ */
+int64_t
+catalog_retained_wal(PGconn *meta, const char *slot)
+{
+	const char *params[1] = {slot};
+	PGresult   *res = PQexecParams(meta,
+								   "SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots"
+								   " WHERE slot_name = $1",
+								   1, NULL, params, NULL, NULL, 0);
+	int64_t		bytes = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		bytes = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return bytes;
+}

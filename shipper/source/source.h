@@ -71,6 +71,7 @@ extern bool meta_lookup(void *conn, uint32_t relid, int ncols,
 						const char *const *names, ColumnMeta *out,
 						char *err, size_t errlen);
 extern bool meta_server_gone(PGconn *meta);
+extern int64_t catalog_retained_wal(PGconn *meta, const char *slot);
 
 /* ---------- captured.c ---------- */
 
