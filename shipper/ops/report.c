@@ -42,17 +42,19 @@ duration_text(int64_t ms, char *out, size_t len)
 	return out;
 }
 
-/* WAL the server holds for us beyond what is confirmed */
-static uint64_t
-unconfirmed_wal(const Shipper *sh)
-{
-	uint64_t	end = sh->fl.server_end > sh->received ? sh->fl.server_end : sh->received;
-
-	return end > sh->fl.confirmed ? end - sh->fl.confirmed : 0;
-}
-
 /* how often an outage with nothing in flight asks the brokers whether it is over */
 #define OUTAGE_PROBE_MS 10000
+
+/* "7.1 MB", or "an unknown amount" when the server could not say */
+static const char *
+retained_text(Shipper *sh, char *out, size_t len)
+{
+	int64_t		retained = catalog_retained_wal(sh->meta, sh->cfg->slot_name);
+
+	if (retained < 0)
+		return "an unknown amount";
+	return bytes_text((uint64_t) retained, out, len);
+}
 
 /* The periodic progress line (log.progress.interval.ms), and the slot's record. */
 void
@@ -72,11 +74,11 @@ report_progress(Shipper *sh, int64_t now)
 				 LSN_FMT " failed %d times in a row", LSN_ARGS(sh->retry.position), sh->retry.count);
 	if (sh->next_progress != 0)
 		log_info("progress: %" PRIu64 " messages from %" PRIu64 " transactions in the last %.0f s "
-				 "(%.1f/s), %" PRIu64 " in all; confirmed " LSN_FMT ", %s of WAL unconfirmed; "
+				 "(%.1f/s), %" PRIu64 " in all; confirmed " LSN_FMT ", the slot retains %s of WAL; "
 				 "%ld waiting for Kafka; %" PRIu64 " dead-lettered%s",
 				 sh->changes - sh->progress_changes, sh->txns - sh->progress_txns, secs,
 				 secs > 0 ? (sh->changes - sh->progress_changes) / secs : 0, sh->changes,
-				 LSN_ARGS(sh->fl.confirmed), bytes_text(unconfirmed_wal(sh), wal, sizeof(wal)),
+				 LSN_ARGS(sh->fl.confirmed), retained_text(sh, wal, sizeof(wal)),
 				 sink_pending(sh->sink), sh->dead_lettered, failing);
 	sh->progress_changes = sh->changes;
 	sh->progress_txns = sh->txns;
@@ -122,13 +124,9 @@ report_outage(Shipper *sh, int64_t now)
 				 " (the cell keeps WAL until Kafka is back)", LSN_ARGS(sh->fl.confirmed));
 	}
 	else if (now - sh->outage_reported >= 60000)
-	{
-		int64_t		retained = catalog_retained_wal(sh->meta, sh->cfg->slot_name);
-
 		log_warn("Kafka unreachable for %s; %ld messages waiting; the slot retains %s of WAL",
 				 duration_text(now - since, dur, sizeof(dur)), sink_pending(sh->sink),
-				 retained >= 0 ? bytes_text((uint64_t) retained, wal, sizeof(wal)) : "an unknown amount");
-	}
+				 retained_text(sh, wal, sizeof(wal)));
 	else
 		return;
 	sh->outage_reported = now;
