@@ -202,16 +202,7 @@ log_from_signal(const char *msg)
 		p += 9;
 	}
 	p = put_digits(p, y, 4);
-	*p++ = '-';
-	p = put_digits(p, m, 2);
-	*p++ = '-';
-	p = put_digits(p, d, 2);
-	*p++ = 'T';
-	p = put_digits(p, secs / 3600, 2);
-	*p++ = ':';
-	p = put_digits(p, secs / 60 % 60, 2);
-	*p++ = ':';
-	p = put_digits(p, secs % 60, 2);
+	p = put_month_to_second(p, m, d, secs);
 	*p++ = '.';
 	p = put_digits(p, ts.tv_nsec / 1000000, 3);
 	*p++ = 'Z';

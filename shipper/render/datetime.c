@@ -67,6 +67,22 @@ put_digits(char *o, int64_t n, int w)
 	return o + w;
 }
 
+/* "-MM-DDTHH:MM:SS", what follows the year; secs is the time of day */
+char *
+put_month_to_second(char *o, int m, int d, int64_t secs)
+{
+	*o++ = '-';
+	o = put_digits(o, m, 2);
+	*o++ = '-';
+	o = put_digits(o, d, 2);
+	*o++ = 'T';
+	o = put_digits(o, secs / 3600, 2);
+	*o++ = ':';
+	o = put_digits(o, secs / 60 % 60, 2);
+	*o++ = ':';
+	return put_digits(o, secs % 60, 2);
+}
+
 /*
  * ZonedTimestamp: UTC, 'Z', exactly frac fraction digits; years past 9999
  * with a '+', before year 0 with a '-', as java.time prints them.
@@ -98,16 +114,7 @@ write_zoned_ts(Buf *b, int64_t unix_us, int frac)
 	}
 	else
 		o = put_digits(o, y, 4);
-	*o++ = '-';
-	o = put_digits(o, m, 2);
-	*o++ = '-';
-	o = put_digits(o, d, 2);
-	*o++ = 'T';
-	o = put_digits(o, secs / 3600, 2);
-	*o++ = ':';
-	o = put_digits(o, secs / 60 % 60, 2);
-	*o++ = ':';
-	o = put_digits(o, secs % 60, 2);
+	o = put_month_to_second(o, m, d, secs);
 	if (frac > 0)
 	{
 		char		f[6];

@@ -45,6 +45,7 @@ extern void json_hex(Buf *b, const uint8_t *p, size_t len);	/* quoted, lowercase
  */
 extern void civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 extern char *put_digits(char *o, int64_t n, int w);
+extern char *put_month_to_second(char *o, int m, int d, int64_t secs);
 
 /* Java Double.toString / Float.toString (JDK 19+): javafloat.c */
 extern size_t java_double_str(double v, char *out);	/* out: at least 32 bytes */
