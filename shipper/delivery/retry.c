@@ -36,12 +36,11 @@ retry_note(Retry *r, const Config *cfg, uint64_t position, uint64_t confirmed)
 {
 	int			wait;
 
-	if (confirmed > r->confirmed)
-	{
-		/* progress since the last failure: start the backoff again */
+	/* progress since the last failure starts the backoff again, unless the same change failed */
+	if (confirmed > r->confirmed && (position == 0 || position != r->position))
 		r->backoff_ms = cfg->backoff_initial_ms;
+	if (confirmed > r->confirmed)
 		r->confirmed = confirmed;
-	}
 	if (position != 0)
 	{
 		if (position == r->position)
