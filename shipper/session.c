@@ -330,7 +330,7 @@ session_start(Shipper *sh)
 							sh->cfg->slot_name);
 		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
 	}
-	sh->streaming = sh->ever_streamed = true;
+	sh->streaming = true;
 	sh->first = false;			/* start-up is over: failures from now on are waited out */
 	sh->last_status = 0;
 	if (sh->resend)

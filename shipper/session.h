@@ -29,7 +29,6 @@ typedef struct Shipper
 	SlotId		slot_id;
 	bool		first;			/* still starting up: nothing streamed yet */
 	bool		slot_seen;		/* the slot existed (or was made) in this process */
-	bool		ever_streamed;
 	bool		streaming;		/* this session's START_REPLICATION succeeded */
 	bool		server_gone;	/* PostgreSQL is going away: hang up at once */
 	int64_t		next_watch;		/* mono ms of the next check for that */

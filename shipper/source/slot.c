@@ -3,10 +3,9 @@
  *		The replication slot: what state it is in, creating it, dropping it.
  *
  * The shipper creates its slot only at start-up and only when it has never
- * streamed it (README, "The slot rule"); main.c decides, with the record
+ * streamed it (README, "The slot rule"); session.c decides, with the record
  * kept in Kafka.  A slot of another plugin or database is refused:
  * streaming it would either fail later or read someone else's changes.
- * Replication connections take only simple queries, hence the literals.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,45 +13,32 @@
 
 #include "source/source.h"
 
-/* Run a query on conn built from fmt and one literal; NULL and err on failure. */
-static PGresult *
-query_with(PGconn *conn, const char *fmt, const char *value, char *err, size_t errlen)
+/* What state the slot is in, and who streams it (info); false if unknown. */
+bool
+slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *err, size_t errlen)
 {
-	char	   *literal = PQescapeLiteral(conn, value, strlen(value));
+	char	   *literal = PQescapeLiteral(conn, slot, strlen(slot));
 	Buf			q = {0};
 	PGresult   *res;
-	const char *p = strstr(fmt, "%s");
 
-	buf_put(&q, fmt, p - fmt);
+	memset(info, 0, sizeof(SlotInfo));
+	/* replication connections take only simple queries, hence the literal */
+	buf_puts(&q, "SELECT s.plugin, s.database = current_database(), s.database, s.wal_status,"
+			 " s.confirmed_flush_lsn, s.restart_lsn, s.active_pid,"
+			 " r.application_name, r.client_addr"
+			 " FROM pg_replication_slots s"
+			 " LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid"
+			 " WHERE s.slot_name = ");
 	buf_puts(&q, literal);
-	buf_puts(&q, p + 2);
 	PQfreemem(literal);
 	res = PQexec(conn, q.data);
 	buf_free(&q);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		snprintf(err, errlen, "%s", pg_error(conn));
+		snprintf(err, errlen, "cannot look up slot \"%s\": %s", slot, pg_error(conn));
 		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-bool
-slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *err, size_t errlen)
-{
-	PGresult   *res;
-
-	memset(info, 0, sizeof(SlotInfo));
-	res = query_with(conn,
-					 "SELECT s.plugin, s.database = current_database(), s.database, s.wal_status,"
-					 " s.confirmed_flush_lsn, s.restart_lsn, s.active_pid,"
-					 " r.application_name, r.client_addr"
-					 " FROM pg_replication_slots s"
-					 " LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid"
-					 " WHERE s.slot_name = %s", slot, err, errlen);
-	if (res == NULL)
 		return false;
+	}
 	if (PQntuples(res) == 0)
 		info->state = SLOT_MISSING;
 	else if (PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 0), "cellcdc") != 0)
