@@ -93,27 +93,10 @@ begin_if_needed(LogicalDecodingContext *ctx, CdcState *st, ReorderBufferTXN *txn
 static void
 relation_if_needed(LogicalDecodingContext *ctx, RelEntry *e)
 {
-	StringInfo	s = ctx->out;
-	int			i;
-
 	if (e->sent)
 		return;
 	OutputPluginPrepareWrite(ctx, false);
-	put_u8(s, CDC_RELATION);
-	put_u32(s, e->relid);
-	put_cstr(s, e->schema);
-	put_cstr(s, e->table);
-	put_u8(s, e->replident);
-	put_varint(s, e->ncols);
-	for (i = 0; i < e->ncols; i++)
-	{
-		put_u8(s, e->flags[i]);
-		put_cstr(s, e->names[i]);
-		put_u32(s, e->typids[i]);
-		put_u32(s, (uint32) e->typmods[i]);
-		put_u32(s, e->basetypids[i]);
-		put_u32(s, (uint32) e->basetypmods[i]);
-	}
+	cdc_put_relation(ctx->out, e);
 	OutputPluginWrite(ctx, false);
 	e->sent = true;
 }

@@ -182,6 +182,7 @@ put_cstr(StringInfo s, const char *str)
 
 /* encode.c */
 extern ColumnEncoding cdc_column_encoding(Oid typid);
+extern void cdc_put_relation(StringInfo s, RelEntry *e);
 extern void cdc_put_tuple(CdcState *st, StringInfo s, RelEntry *e, char kind,
 						  Datum *values, bool *nulls);
 
@@ -192,6 +193,7 @@ extern bool cdc_patterns_match(List *patterns, const char *const *names);
 /* relcache.c */
 extern void cdc_relcache_init(CdcState *st);
 extern RelEntry *cdc_get_entry(CdcState *st, Relation rel);
+extern void cdc_build_entry(CdcState *st, RelEntry *e, Relation rel);
 extern void cdc_relcache_sweep(void);
 
 #endif							/* CELLCDC_INT_H */

@@ -226,6 +226,29 @@ put_value(CdcState *st, StringInfo s, ColumnInfo *col, Datum d, bool isnull)
 	}
 }
 
+/* Append a RELATION record: what the following tuples of e hold. */
+void
+cdc_put_relation(StringInfo s, RelEntry *e)
+{
+	int			i;
+
+	put_u8(s, CDC_RELATION);
+	put_u32(s, e->relid);
+	put_cstr(s, e->schema);
+	put_cstr(s, e->table);
+	put_u8(s, e->replident);
+	put_varint(s, e->ncols);
+	for (i = 0; i < e->ncols; i++)
+	{
+		put_u8(s, e->flags[i]);
+		put_cstr(s, e->names[i]);
+		put_u32(s, e->typids[i]);
+		put_u32(s, (uint32) e->typmods[i]);
+		put_u32(s, e->basetypids[i]);
+		put_u32(s, (uint32) e->basetypmods[i]);
+	}
+}
+
 /* Append a tuple: kind, column count, the sent columns' values. */
 void
 cdc_put_tuple(CdcState *st, StringInfo s, RelEntry *e, char kind, Datum *values, bool *nulls)

@@ -133,8 +133,8 @@ names_match(List *patterns, const char **names, const char *column)
 }
 
 /* (Re)build a relation's entry: names, filter verdict, columns to send. */
-static void
-build_entry(CdcState *st, RelEntry *e, Relation rel)
+void
+cdc_build_entry(CdcState *st, RelEntry *e, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	MemoryContext old;
@@ -241,7 +241,7 @@ cdc_get_entry(CdcState *st, Relation rel)
 										ALLOCSET_SMALL_SIZES);
 	}
 	if (!e->valid)
-		build_entry(st, e, rel);
+		cdc_build_entry(st, e, rel);
 	return e;
 }
 

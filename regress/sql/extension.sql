@@ -56,7 +56,8 @@ WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cellcdc')
 ORDER BY 1;
 
--- every function pins its search_path
+-- every function pins its search_path, but snapshot_row: it resolves no
+-- names, and runs once per row, where a SET clause would cost a GUC save each
 SELECT p.oid::regprocedure, p.proconfig
 FROM pg_proc p WHERE p.pronamespace = 'cellcdc'::regnamespace ORDER BY 1;
 

@@ -46,6 +46,17 @@ end', NULL, NULL, 'null', 'null', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
    NULL, NULL, NULL, NULL, NULL, NULL);
 
+-- A snapshot reads each row as exactly the record streaming wrote for it
+SELECT count(*) AS rows_compared, count(*) FILTER (WHERE s.data IS DISTINCT FROM r.data) AS differ
+FROM (SELECT data, row_number() OVER () AS n
+      FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL)
+      WHERE get_byte(data, 0) = ascii('I')) s
+FULL JOIN (SELECT cellcdc.snapshot_row(t) AS data, row_number() OVER (ORDER BY id) AS n
+           FROM every_type t) r USING (n);
+SELECT data = cellcdc.snapshot_relation('every_type') AS same_relation
+FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL)
+WHERE get_byte(data, 0) = ascii('R');
+
 SELECT cellcdc.render(data, true) FROM pg_logical_slot_get_binary_changes('regression_slot', NULL, NULL);
 
 -- Numerics, floats, dates and timestamps in bulk: what render() prints from

@@ -20,7 +20,7 @@
 #include "config/config_int.h"
 
 #ifndef SHIPPER_VERSION
-#define SHIPPER_VERSION "0.1.0"
+#define SHIPPER_VERSION "0.2.0"
 #endif
 
 /* What the command line asks for. */
