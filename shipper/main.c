@@ -56,6 +56,7 @@ main(int argc, char **argv)
 	struct sigaction sa = {0};
 	int			rc = config_load(&cfg, argc, argv);
 	bool		settled;
+	bool		ok = false;
 
 	if (rc != 0)
 		return rc == 1 ? EXIT_STOPPED : EXIT_CONFIG;
@@ -71,18 +72,19 @@ main(int argc, char **argv)
 
 	sh.cfg = &cfg;
 	sh.first = true;
+	sh.snapshot_state = "";
 	sh.store = cfg.sink == SINK_KAFKA;
 	sh.claims = topic_claims_new();
 	retry_init(&sh.retry, &cfg);
 	for (;;)
 	{
-		bool		ok;
 		int			wait;
 
 		sh.exit_status = EXIT_STOPPED;
 		sh.fail_position = 0;
 		sh.err[0] = '\0';
-		ok = session_start(&sh) && stream_changes(&sh);
+		ok = session_start(&sh) &&
+			(cfg.snapshot_mode == SNAPSHOT_INITIAL_ONLY || stream_changes(&sh));
 		if (ok || stop_requested || sh.output_closed)
 		{
 			settled = session_end(&sh, true);
@@ -115,7 +117,9 @@ main(int argc, char **argv)
 		if (stop_requested)
 			break;
 	}
-	if (sh.fl.confirmed)
+	if (cfg.snapshot_mode == SNAPSHOT_INITIAL_ONLY && ok)
+		log_info("snapshot.mode=initial_only: the snapshot is in Kafka; exiting without streaming");
+	else if (sh.fl.confirmed)
 		log_info("stopped: %" PRIu64 " messages from %" PRIu64 " transactions; confirmed " LSN_FMT,
 				 sh.changes, sh.txns, LSN_ARGS(sh.fl.confirmed));
 	else

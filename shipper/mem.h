@@ -12,6 +12,7 @@
 #ifndef SHIPPER_MEM_H
 #define SHIPPER_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,26 @@ buf_putc(Buf *b, char c)
 	buf_reserve(b, 1);
 	b->data[b->len++] = c;
 	b->data[b->len] = '\0';
+}
+
+/* Append printf-style text. */
+static inline void
+buf_printf(Buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+static inline void
+buf_printf(Buf *b, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_reserve(b, (size_t) n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	b->len += n;
 }
 
 /*

@@ -106,7 +106,8 @@ write_record(Shipper *sh, const char *event)
 	Txn		   *t = inflight_settled(&sh->fl, 0);
 	bool		ok;
 
-	offsets_message(&sh->slot_id, event, sh->created_lsn, sh->fl.confirmed, &key, &value);
+	offsets_message(&sh->slot_id, event, sh->created_lsn, sh->fl.confirmed, sh->snapshot_state,
+					&key, &value);
 	m.topic = sh->cfg->offset_topic;
 	m.key = key.data;
 	m.key_len = key.len;
@@ -139,15 +140,44 @@ gap(Shipper *sh, const char *what, uint64_t lost_after)
 }
 
 /*
- * The slot rule: create the slot only at start-up and only when this
- * shipper has never streamed it; anything else that finds it missing or
- * invalidated is a gap.
+ * A gap: with snapshot.mode=when_needed it heals (*heal: a new slot and a
+ * snapshot of every captured table); otherwise the shipper stops on it.
  */
 static bool
-check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
+heal_or_gap(Shipper *sh, const char *what, uint64_t lost_after, bool *heal)
+{
+	if (sh->cfg->snapshot_mode != SNAPSHOT_WHEN_NEEDED)
+		return gap(sh, what, lost_after);
+	log_warn("slot \"%s\" %s; changes after LSN " LSN_FMT " are lost: snapshot.mode=when_needed "
+			 "takes a new snapshot of every captured table at a new slot", sh->cfg->slot_name,
+			 what, LSN_ARGS(lost_after));
+	*heal = true;
+	return true;
+}
+
+/* An initial snapshot of this slot began and did not finish. */
+static bool
+snapshot_interrupted(const Shipper *sh, const SlotRecord *rec)
+{
+	return strcmp(sh->snapshot_state, "running") == 0 ||
+		(sh->first && rec->found && strcmp(rec->snapshot, "running") == 0);
+}
+
+/*
+ * The slot rule: create the slot only at start-up and only when this
+ * shipper has never streamed it; anything else that finds it missing or
+ * invalidated is a gap (healed by snapshot.mode=when_needed).  A slot
+ * created for an initial snapshot exports it into snapshot; *created says
+ * the slot was created.
+ */
+static bool
+check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, size_t snaplen)
 {
 	SlotInfo	info;
 	char		what[ERRLEN];
+	bool		heal = false;
+	bool		redo = snapshot_interrupted(sh, rec);
+	bool		want_snapshot;
 
 	if (!slot_inspect(sh->repl, sh->cfg->slot_name, &info, sh->err, sizeof(sh->err)))
 		return false;
@@ -160,14 +190,16 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
 			return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 		case SLOT_LOST:
 			/* what was delivered: ours, else the most the slot or our record knew */
-			if (!(sh->first && sh->cfg->new_slot))
-				return gap(sh, "was invalidated: the WAL it needs was removed (wal_status lost, "
-						   "see max_slot_wal_keep_size)",
-						   sh->fl.confirmed ? sh->fl.confirmed :
-						   info.confirmed_lsn > rec->confirmed_lsn ? info.confirmed_lsn :
-						   rec->confirmed_lsn);
-			log_warn("--new-slot: dropping invalidated slot \"%s\" (confirmed up to " LSN_FMT ")",
-					 sh->cfg->slot_name, LSN_ARGS(info.confirmed_lsn));
+			if (!(sh->first && sh->cfg->new_slot) &&
+				!heal_or_gap(sh, "was invalidated: the WAL it needs was removed (wal_status "
+							 "lost, see max_slot_wal_keep_size)",
+							 sh->fl.confirmed ? sh->fl.confirmed :
+							 info.confirmed_lsn > rec->confirmed_lsn ? info.confirmed_lsn :
+							 rec->confirmed_lsn, &heal))
+				return false;
+			log_warn("%s: dropping invalidated slot \"%s\" (confirmed up to " LSN_FMT ")",
+					 heal ? "snapshot.mode=when_needed" : "--new-slot", sh->cfg->slot_name,
+					 LSN_ARGS(info.confirmed_lsn));
 			if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
 				return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
 			break;
@@ -180,38 +212,62 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created)
 			if (sh->first && sh->cfg->new_slot)
 				return session_fail(sh, EXIT_CONFIG, "--new-slot: slot \"%s\" exists and is usable; "
 							"run without --new-slot", sh->cfg->slot_name);
+			if (redo && sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA &&
+				info.confirmed_lsn <= (sh->created_lsn ? sh->created_lsn : rec->created_lsn))
+			{
+				/* nothing was streamed from it: a new slot loses nothing */
+				log_warn("the initial snapshot of slot \"%s\" did not finish; taking it again "
+						 "from the beginning, at a new slot (rows already sent are sent again)",
+						 sh->cfg->slot_name);
+				if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
+					return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+				break;
+			}
+			if (redo)
+				log_warn("the initial snapshot of slot \"%s\" did not finish and snapshot.mode=no_data: "
+						 "existing rows of the captured tables are missing from Kafka",
+						 sh->cfg->slot_name);
 			sh->slot_seen = true;
 			sh->slot_confirmed = info.confirmed_lsn;
 			return true;
 		case SLOT_MISSING:
+			if (sh->first && sh->cfg->new_slot)
+				break;
+			if (sh->slot_seen && !redo)
+			{
+				if (!heal_or_gap(sh, "disappeared while this shipper was using it (dropped?)",
+								 sh->fl.confirmed, &heal))
+					return false;
+			}
+			else if (rec->found && !redo)
+			{
+				snprintf(what, sizeof(what), "does not exist, but this shipper created it at LSN "
+						 LSN_FMT " and streamed it (record of %s in %s)",
+						 LSN_ARGS(rec->created_lsn), rec->time, sh->cfg->offset_topic);
+				if (!heal_or_gap(sh, what, rec->confirmed_lsn, &heal))
+					return false;
+			}
 			break;
 	}
 
-	if (info.state == SLOT_MISSING && !(sh->first && sh->cfg->new_slot))
-	{
-		if (sh->slot_seen)
-			return gap(sh, "disappeared while this shipper was using it (dropped?)",
-					   sh->fl.confirmed);
-		if (rec->found)
-		{
-			snprintf(what, sizeof(what), "does not exist, but this shipper created it at LSN "
-					 LSN_FMT " and streamed it (record of %s in %s)",
-					 LSN_ARGS(rec->created_lsn), rec->time, sh->cfg->offset_topic);
-			return gap(sh, what, rec->confirmed_lsn);
-		}
-	}
-	if (!slot_create(sh->repl, sh->cfg->slot_name, &sh->created_lsn, sh->err, sizeof(sh->err)))
-		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	want_snapshot = !(sh->first && sh->cfg->new_slot) &&
+		sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA;
+	if (want_snapshot && !snap_check_extension(sh->meta, sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
+	if (!slot_create(sh->repl, sh->cfg->slot_name, want_snapshot ? snapshot : NULL, snaplen,
+					 &sh->created_lsn, sh->err, sizeof(sh->err)))
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
 	*created = sh->slot_seen = true;
 	sh->slot_confirmed = sh->created_lsn;
 	sh->fl.confirmed = 0;
+	sh->snapshot_state = want_snapshot ? "running" : "";
 	if (sh->cfg->new_slot && rec->found)
 		log_warn("--new-slot: created slot \"%s\" at " LSN_FMT "; changes between LSN " LSN_FMT
 				 " and it are not sent", sh->cfg->slot_name, LSN_ARGS(sh->created_lsn),
 				 LSN_ARGS(rec->confirmed_lsn));
 	else
-		log_info("created replication slot \"%s\" at " LSN_FMT, sh->cfg->slot_name,
-				 LSN_ARGS(sh->created_lsn));
+		log_info("created replication slot \"%s\" at " LSN_FMT "%s", sh->cfg->slot_name,
+				 LSN_ARGS(sh->created_lsn), want_snapshot ? ", with a snapshot of that point" : "");
 	return true;
 }
 
@@ -269,11 +325,31 @@ note_stop(Shipper *sh)
 			 sink_pending(sh->sink));
 }
 
+/*
+ * The initial snapshot, in the one the slot just exported; when Kafka has
+ * every row, the slot's record says it is done.
+ */
+static bool
+take_snapshot(Shipper *sh, const char *snapshot)
+{
+	if (!snapshot_run(sh, snapshot, sh->created_lsn))
+		return false;
+	sh->snapshot_state = "done";
+	if (sh->store && (!write_record(sh, "snapshotted") ||
+					  !sink_flush(sh->sink, sh->cfg->startup_timeout_ms) || sink_failed(sh->sink)))
+		return session_fail(sh, RESTART, "cannot record the end of the snapshot in %s: %s",
+							sh->cfg->offset_topic, sink_failed(sh->sink) ?
+							sink_failed(sh->sink)->error : "not acknowledged in time");
+	inflight_advance(&sh->fl);
+	return true;
+}
+
 /* Connect, check Kafka and the slot, start streaming from the confirmed LSN. */
 bool
 session_start(Shipper *sh)
 {
 	SlotRecord	rec = {0};
+	char		snapshot[64] = "";
 	char		sqlstate[6];
 	char		resent[96] = "";
 	bool		created = false;
@@ -298,17 +374,28 @@ session_start(Shipper *sh)
 	if (sh->first &&
 		!captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
+	if (sh->cfg->snapshot_mode == SNAPSHOT_INITIAL_ONLY)
+	{
+		/* no slot: a snapshot of the database as it is now, then exit */
+		if (!snap_check_extension(sh->meta, sh->err, sizeof(sh->err)))
+			return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
+		return snapshot_run(sh, NULL, 0);
+	}
 	if (sh->first && sh->store &&
 		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,
 					  sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
-	if (!check_slot(sh, &rec, &created))
+	if (sh->first && rec.found)
+		sh->snapshot_state = strcmp(rec.snapshot, "done") == 0 ? "done" : "";
+	if (!check_slot(sh, &rec, &created, snapshot, sizeof(snapshot)))
 		return false;
-	if (sh->first && (created || !rec.found) &&
+	if ((created || (sh->first && !rec.found)) &&
 		!record_created(sh, created ? (sh->cfg->new_slot ? "new-slot" : "created") : "streaming"))
 		return false;
 	if (rec.found && !created)
 		sh->created_lsn = rec.created_lsn;
+	if (snapshot[0] && !take_snapshot(sh, snapshot))
+		return false;
 	if (sh->first && !sh->store)
 		log_warn("sink=%s keeps no record of the slot: a slot dropped while the shipper is "
 				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");

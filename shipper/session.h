@@ -36,6 +36,7 @@ typedef struct Shipper
 	uint64_t	created_lsn;	/* where the slot was created, if known */
 	uint64_t	slot_confirmed; /* its confirmed_flush_lsn when last looked at */
 	uint64_t	recorded;		/* confirmed LSN in the last record written */
+	const char *snapshot_state; /* the slot's initial snapshot: "running", "done", "" */
 	CapturedTables tables;		/* the captured tables, as last seen */
 	TopicClaims *claims;		/* which table owns each topic, for life */
 
@@ -95,6 +96,9 @@ extern int	stop_time_left(Shipper *sh);
 
 /* stream.c */
 extern bool stream_changes(Shipper *sh);
+
+/* snapshot.c */
+extern bool snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn);
 
 /* ops/report.c */
 extern void report_progress(Shipper *sh, int64_t now);

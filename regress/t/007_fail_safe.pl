@@ -147,7 +147,7 @@ like($sh->{err}, qr/PostgreSQL closed the shipper's connections/, 'the restart w
 # 6. sink=stdout | head -1 returns at once (EPIPE stops the shipper).
 my ($out, $perr) = ('', '');
 my $file = ShipperTest::properties_file($node, undef, 'slot.name' => 'pipe', 'sink' => 'stdout',
-	'table.include.list' => 'public.ledger');
+	'table.include.list' => 'public.ledger', 'snapshot.mode' => 'no_data');
 my $pipe = IPC::Run::start([ $ShipperTest::shipper, '-c', $file ], '2>', \$perr, '|',
 	[ 'head', '-1' ], '>', \$out, IPC::Run::timeout(60));
 wait_until(sub { $pipe->pump_nb; $perr =~ /streaming slot/ }, 'piped shipper streaming');

@@ -107,9 +107,14 @@ refused([ @base, '-X', 'decimal.handling.mode=exact' ],
 	qr/decimal\.handling\.mode: "exact" is not a valid value; use precise, string or double/, 'bad enum value');
 refused([ @base, '-X', 'time.precision.mode=isostring' ],
 	qr/time\.precision\.mode: "isostring" is not supported/, 'unsupported Debezium mode');
-refused([ @base, '-X', 'snapshot.mode=initial' ], qr/snapshot\.mode: "initial" is not supported yet/,
-	'snapshot.mode=initial');
 accepted([ @base, '-X', 'snapshot.mode=never' ], 'snapshot.mode=never (alias of no_data)');
+accepted([ @base, '-X', 'snapshot.mode=INITIAL_ONLY' ], 'snapshot.mode in capitals');
+refused([ @base, '-X', 'snapshot.mode=always' ], qr/snapshot\.mode: "always" is not supported yet/,
+	'snapshot.mode=always');
+refused([ @base, '-X', 'snapshot.mode=custom' ], qr/snapshot\.mode: "custom" is not supported; use initial/,
+	'snapshot.mode=custom');
+refused([ @base, '-X', 'snapshot.max.threads=0' ], qr/snapshot\.max\.threads: "0" is out of range/,
+	'snapshot.max.threads=0');
 refused([ @base, '-X', 'status.interval.ms=0' ], qr/status\.interval\.ms: "0" is out of range/,
 	'integer out of range');
 refused([ @base, '-X', 'slot.name=My-Slot' ], qr/slot\.name: .*not a valid replication slot name/,

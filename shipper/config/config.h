@@ -39,6 +39,16 @@ typedef enum BinaryMode
 	BINARY_BYTES, BINARY_BASE64, BINARY_BASE64_URL, BINARY_HEX
 } BinaryMode;
 
+/* snapshot.mode: when existing rows are read (README, "Snapshots") */
+typedef enum SnapshotMode
+{
+	SNAPSHOT_INITIAL,			/* when this shipper has never streamed the slot */
+	SNAPSHOT_ALWAYS,			/* at every start */
+	SNAPSHOT_INITIAL_ONLY,		/* the initial snapshot, then exit */
+	SNAPSHOT_NO_DATA,			/* never: changes only */
+	SNAPSHOT_WHEN_NEEDED		/* initial, and to heal a missing or lost slot */
+} SnapshotMode;
+
 typedef enum SinkKind
 {
 	SINK_KAFKA, SINK_STDOUT, SINK_NULL
@@ -66,6 +76,7 @@ typedef struct Config
 	char	   *dbname;			/* source.db; NULL: ask the server */
 	char	   *slot_name;		/* slot.name */
 	char	   *decoder_options;	/* "(k 'v', ...)" for START_REPLICATION */
+	char	   *exclude_columns;	/* the decoder's exclude_columns, or NULL */
 	TableFilter *tables;		/* for config_table_captured() and friends;
 								 * NULL: no table lists */
 
@@ -84,6 +95,11 @@ typedef struct Config
 	unsigned	skipped_ops;	/* SKIP_* */
 	char	   *placeholder;	/* unavailable.value.placeholder */
 	bool		tx_metadata;	/* provide.transaction.metadata */
+
+	/* existing rows */
+	SnapshotMode snapshot_mode;
+	int			snapshot_threads;	/* snapshot.max.threads */
+	int			snapshot_fetch; /* snapshot.fetch.size: rows per read */
 
 	/* where the messages go */
 	SinkKind	sink;

@@ -119,25 +119,30 @@ build_version(Load *ld, Config *cfg)
 	cfg->debezium_version = xstrdup(s->value);
 }
 
-/* snapshot.mode: only streaming for now. */
+/* snapshot.mode, .max.threads, .fetch.size */
 static void
-check_snapshot(Load *ld)
+build_snapshot(Load *ld, Config *cfg)
 {
-	Setting    *s = key_get(ld, "snapshot.mode");
-	static const char *const later[] = {
-		"initial", "always", "when_needed", "initial_only", "configuration_based", "custom", NULL
+	static const char *const modes[] = {
+		"initial", "always", "initial_only", "no_data", "when_needed", "never", NULL
 	};
-	int			i;
+	Setting    *s = key_get(ld, "snapshot.mode");
+	int			mode;
 
-	if (s->bad || str_eqi(s->value, "no_data") || str_eqi(s->value, "never"))
+	key_int(ld, "snapshot.max.threads", 1, 64, "a number of connections", &cfg->snapshot_threads);
+	key_int(ld, "snapshot.fetch.size", 1, 10000000, "a number of rows", &cfg->snapshot_fetch);
+	if (!s->bad && (str_eqi(s->value, "configuration_based") || str_eqi(s->value, "custom")))
+	{
+		problem(ld, s, "%s is not supported; use initial, initial_only, when_needed or no_data",
+				setting_shown(s));
 		return;
-	for (i = 0; later[i]; i++)
-		if (str_eqi(s->value, later[i]))
-		{
-			problem(ld, s, "%s is not supported yet; use no_data (stream changes only)", setting_shown(s));
-			return;
-		}
-	problem(ld, s, "%s is not a valid value; use no_data (or its alias never)", setting_shown(s));
+	}
+	if (!key_enum(ld, "snapshot.mode", modes, &mode))
+		return;
+	if (mode == SNAPSHOT_ALWAYS)
+		problem(ld, s, "%s is not supported yet (it needs the incremental snapshot, to read "
+				"while the slot keeps its place); use initial, or when_needed", setting_shown(s));
+	cfg->snapshot_mode = mode == 5 ? SNAPSHOT_NO_DATA : (SnapshotMode) mode;
 }
 
 /* time.precision.mode: Debezium's modes the renderer does not reproduce first. */
@@ -176,6 +181,6 @@ debezium_build(Load *ld, Config *cfg)
 	build_skipped(ld, cfg);
 	if (!key_get(ld, "unavailable.value.placeholder")->bad)
 		cfg->placeholder = xstrdup(key_get(ld, "unavailable.value.placeholder")->value);
-	check_snapshot(ld);
+	build_snapshot(ld, cfg);
 	build_version(ld, cfg);
 }

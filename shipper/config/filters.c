@@ -236,21 +236,23 @@ add_option(Buf *opts, const char *option, const char *value)
 }
 
 /*
- * Translate a comma-separated list of regexes into the decoder option; an
- * empty list adds nothing.  Every entry is checked, each bad one a problem.
+ * Translate a comma-separated list of regexes into the decoder option, and
+ * return the option's value (malloc'd; NULL when empty); an empty list
+ * adds nothing.  Every entry is checked, each bad one a problem.
  * The entries of a table list are kept in cfg too (tables.c).
  */
-static void
+static char *
 translate_list(Load *ld, Config *cfg, Buf *opts, Setting *s, const char *option,
 			   int nparts, TableList list)
 {
+	char	   *result = NULL;
 	Buf			globs = {0};
 	Buf			one = {0};
 	const char *p;
 	bool		ok = true;
 
 	if (s == NULL || s->bad)
-		return;
+		return NULL;
 	p = s->value;
 	while (*p)
 	{
@@ -285,9 +287,13 @@ translate_list(Load *ld, Config *cfg, Buf *opts, Setting *s, const char *option,
 		free(entry);
 	}
 	if (ok && globs.len)
+	{
 		add_option(opts, option, globs.data);
+		result = xstrdup(globs.data);
+	}
 	buf_free(&one);
 	buf_free(&globs);
+	return result;
 }
 
 /* cfg->decoder_options: "(option 'value', ...)" for START_REPLICATION. */
@@ -301,12 +307,12 @@ filters_build(Load *ld, Config *cfg)
 	if (key_str(ld, "table.include.list") && key_str(ld, "table.exclude.list"))
 		problem(ld, exc, "cannot be combined with table.include.list (as in Debezium); keep one of the two");
 	add_option(&opts, "format_version", STRINGIFY(CDC_FORMAT_VERSION));
-	translate_list(ld, cfg, &opts, inc, "include_tables", 2, TABLES_INCLUDE);
-	translate_list(ld, cfg, &opts, exc, "exclude_tables", 2, TABLES_EXCLUDE);
-	translate_list(ld, cfg, &opts, settings_find(&ld->set, "column.exclude.list"),
-				   "exclude_columns", 3, TABLES_NONE);
-	translate_list(ld, cfg, &opts, settings_find(&ld->set, "message.prefix.include.list"),
-				   "message_prefixes", 1, TABLES_NONE);
+	free(translate_list(ld, cfg, &opts, inc, "include_tables", 2, TABLES_INCLUDE));
+	free(translate_list(ld, cfg, &opts, exc, "exclude_tables", 2, TABLES_EXCLUDE));
+	cfg->exclude_columns = translate_list(ld, cfg, &opts, settings_find(&ld->set, "column.exclude.list"),
+										  "exclude_columns", 3, TABLES_NONE);
+	free(translate_list(ld, cfg, &opts, settings_find(&ld->set, "message.prefix.include.list"),
+						"message_prefixes", 1, TABLES_NONE));
 	add_option(&opts, "skip_empty_xacts", "true");
 	buf_putc(&opts, ')');
 	cfg->decoder_options = buf_take(&opts, NULL);

@@ -86,6 +86,7 @@ typedef struct SlotRecord
 	char		event[16];		/* created, streaming, stopped, new-slot */
 	uint64_t	created_lsn;	/* where the slot was created */
 	uint64_t	confirmed_lsn;	/* confirmed when the record was written */
+	char		snapshot[16];	/* the initial snapshot: "running", "done" or "" */
 	char		time[40];		/* when it was written, UTC */
 } SlotRecord;
 
@@ -100,6 +101,6 @@ typedef struct SlotId
 extern bool offsets_read(const Config *cfg, const SlotId *id, int timeout_ms,
 						 SlotRecord *out, char *err, size_t errlen);
 extern void offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
-							uint64_t confirmed_lsn, Buf *key, Buf *value);
+							uint64_t confirmed_lsn, const char *snapshot, Buf *key, Buf *value);
 
 #endif							/* SHIPPER_DELIVERY_DELIVERY_H */

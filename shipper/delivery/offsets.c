@@ -5,8 +5,9 @@
  *		from one that was never there.
  *
  * The record is keyed by slot, database and the cluster's system
- * identifier, and says where the shipper created the slot and how far it
- * had confirmed.  It is written when the shipper creates the slot, and
+ * identifier, and says where the shipper created the slot, how far it had
+ * confirmed, and whether the slot's initial snapshot is "running" or
+ * "done" ("" when it had none).  It is written when the shipper creates the slot, and
  * again as it streams and when it stops.  At start-up:
  *   - no record and no slot: a first start; the slot is created;
  *   - a record but no slot (dropped, or lost in a failover to a standby,
@@ -48,9 +49,9 @@ record_key(const SlotId *id, Buf *key)
 /* Build the record: the key and the value to produce to the offsets topic. */
 void
 offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
-				uint64_t confirmed_lsn, Buf *key, Buf *value)
+				uint64_t confirmed_lsn, const char *snapshot, Buf *key, Buf *value)
 {
-	char		text[256];
+	char		text[320];
 	char		stamp[32];
 	time_t		now = time(NULL);
 	struct tm	tm;
@@ -58,8 +59,8 @@ offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	/* nothing but ASCII: the names are in the key */
 	snprintf(text, sizeof(text), "{\"event\":\"%s\",\"created_lsn\":\"" LSN_FMT "\","
-			 "\"confirmed_lsn\":\"" LSN_FMT "\",\"time\":\"%s\"}", event,
-			 LSN_ARGS(created_lsn), LSN_ARGS(confirmed_lsn), stamp);
+			 "\"confirmed_lsn\":\"" LSN_FMT "\",\"snapshot\":\"%s\",\"time\":\"%s\"}", event,
+			 LSN_ARGS(created_lsn), LSN_ARGS(confirmed_lsn), snapshot, stamp);
 	record_key(id, key);
 	buf_reset(value);
 	buf_puts(value, text);
@@ -82,6 +83,8 @@ take_value(const char *data, size_t len, SlotRecord *out)
 	out->found = true;
 	if ((s = json_string_value(json_object_get(v, "event"))) != NULL)
 		snprintf(out->event, sizeof(out->event), "%s", s);
+	if ((s = json_string_value(json_object_get(v, "snapshot"))) != NULL)
+		snprintf(out->snapshot, sizeof(out->snapshot), "%s", s);
 	if ((s = json_string_value(json_object_get(v, "time"))) != NULL)
 		snprintf(out->time, sizeof(out->time), "%s", s);
 	out->created_lsn = lsn_parse(json_string_value(json_object_get(v, "created_lsn")));

@@ -38,11 +38,24 @@ static void
 write_source(Renderer *r, Buf *b, int64_t ts_us, const char *names, size_t names_len,
 			 bool txid, uint64_t lsn)
 {
+	static const char *const marks[] = {
+		[MARK_TRUE] = "true",[MARK_FIRST] = "first",
+		[MARK_FIRST_IN_TABLE] = "first_in_data_collection",
+		[MARK_LAST_IN_TABLE] = "last_in_data_collection",[MARK_LAST] = "last",
+		[MARK_INCREMENTAL] = "incremental"
+	};
+
 	buf_put(b, r->src_head, r->src_head_len);
 	json_i64(b, ts_us / 1000 - (ts_us % 1000 < 0));
+	JLIT(b, ",\"snapshot\":\"");
+	buf_puts(b, r->read ? marks[r->read_mark] : "false");
+	buf_putc(b, '"');
 	buf_put(b, r->src_db, r->src_db_len);
-	/* sequence: ["<last commit end LSN>","<this LSN>"] as a string */
-	if (r->have_last_commit)
+	/*
+	 * sequence: ["<last commit end LSN>","<this LSN>"] as a string; a
+	 * snapshot read has no commit before it
+	 */
+	if (r->have_last_commit && r->read == NULL)
 	{
 		JLIT(b, "\\\"");
 		json_u64(b, r->last_commit);
@@ -62,12 +75,15 @@ write_source(Renderer *r, Buf *b, int64_t ts_us, const char *names, size_t names
 	}
 	buf_put(b, names, names_len);
 	JLIT(b, ",\"txId\":");
-	if (txid)
-		json_u64(b, r->xid);
+	if (r->read ? r->read->txid != 0 : txid)
+		json_u64(b, r->read ? r->read->txid : r->xid);
 	else
 		JLIT(b, "null");
 	JLIT(b, ",\"lsn\":");
-	json_u64(b, lsn);
+	if (r->read && r->read_mark == MARK_INCREMENTAL)
+		JLIT(b, "null");		/* as Debezium leaves it */
+	else
+		json_u64(b, lsn);
 	JLIT(b, ",\"xmin\":null");
 	if (r->cfg.layout >= DBZ_3_5)
 	{
@@ -96,7 +112,12 @@ deliver(Renderer *r, EmitFn emit, void *arg, const char *topic, const Buf *key, 
 	m.key_len = key ? key->len : 0;
 	m.value = val ? val->data : NULL;
 	m.value_len = val ? val->len : 0;
-	if (r->in_txn)
+	if (r->read)
+	{
+		m.commit_lsn = r->read->lsn;
+		m.seq = 0;
+	}
+	else if (r->in_txn)
 	{
 		m.commit_lsn = r->final_lsn;
 		m.seq = ++r->seq;
@@ -178,7 +199,8 @@ change_event(Renderer *r, Rel *rel, char op, const CdcValue *before, const CdcVa
 	if (tx && !tx_count(r, rel, lsn, emit, arg, &dc_order))
 		return false;
 	buf_putc(b, ',');
-	write_source(r, b, r->commit_us, rel->src_names, rel->src_names_len, true, lsn);
+	write_source(r, b, r->read ? r->read->ts_us : r->commit_us, rel->src_names,
+				 rel->src_names_len, true, lsn);
 	if (layout >= DBZ_2_7)
 		write_txblock(r, b, tx, lsn, dc_order);
 	now = now_ns();
@@ -372,6 +394,54 @@ on_change(Renderer *r, CdcReader *rd, uint8_t kind, uint64_t lsn, EmitFn emit, v
 	}
 	return change_event(r, rel, 'u', has_old ? r->oldv : NULL, r->newv, lsn,
 						has_key ? &r->key : NULL, NULL, NULL, emit, arg);
+}
+
+/* A snapshot read: an INSERT record rendered as op "r" (render.h). */
+bool
+renderer_read(Renderer *r, const uint8_t *data, size_t len, const SnapshotSource *src,
+			  SnapshotMarker mark, EmitFn emit, void *arg)
+{
+	CdcReader	rd;
+	uint8_t		kind,
+				tk;
+	uint32_t	relid;
+	Rel		   *rel;
+	bool		has_key,
+				in_txn,
+				ok;
+
+	r->err[0] = '\0';
+	r->cur_table = r->cur_topic = NULL;
+	r->cur_key = NULL;
+	cdc_reader_init(&rd, data, len);
+	if (!cdc_read_u8(&rd, &kind, "record kind") || kind != CDC_INSERT)
+		return render_fail(r, "a snapshot read is not an INSERT record");
+	if (!cdc_read_u32(&rd, &relid, "relation OID"))
+		return render_fail(r, "malformed snapshot read: %s", rd.error);
+	if ((rel = rel_get(r, relid, "snapshot read")) == NULL)
+		return false;
+	working_on(r, rel, NULL);
+	if (!read_kind(r, &rd, rel, "snapshot read", &tk))
+		return false;
+	if (tk != CDC_TUPLE_NEW)
+		return render_fail(r, "malformed snapshot read of %s: tuple kind 0x%02x, not 'N'",
+						   rel->qualified, tk);
+	if (!read_tuple(r, &rd, rel, r->newv, "snapshot read") ||
+		!check_end(r, &rd, "snapshot read"))
+		return false;
+	has_key = rel->nkey > 0;
+	if (has_key && !write_key(r, &r->key, rel, r->newv))
+		return false;
+	/* a read belongs to no transaction, even one open in the stream */
+	in_txn = r->in_txn;
+	r->in_txn = false;
+	r->read = src;
+	r->read_mark = mark;
+	ok = change_event(r, rel, 'r', NULL, r->newv, src->lsn, has_key ? &r->key : NULL, NULL, NULL,
+					  emit, arg);
+	r->read = NULL;
+	r->in_txn = in_txn;
+	return ok;
 }
 
 /* The i-th relation OID of a TRUNCATE record (read, so known to be there). */

@@ -74,6 +74,7 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg,
 	r->cfg.placeholder = xstrdup(cfg->placeholder ? cfg->placeholder : "__debezium_unavailable_value");
 	/* not used by the renderer: do not keep pointers into the caller's config */
 	r->cfg.conninfo = r->cfg.dbname = r->cfg.slot_name = r->cfg.decoder_options = NULL;
+	r->cfg.exclude_columns = NULL;
 	r->cfg.kafka = NULL;
 	r->cfg.nkafka = 0;
 	r->dbname = xstrdup(dbname ? dbname : cfg->dbname ? cfg->dbname : "");
@@ -89,7 +90,7 @@ renderer_new(const Config *cfg, const char *dbname, MetaFn meta, void *meta_arg,
 	json_str(&b, prefix, strlen(prefix));
 	JLIT(&b, ",\"ts_ms\":");
 	r->src_head = buf_take(&b, &r->src_head_len);
-	JLIT(&b, ",\"snapshot\":\"false\",\"db\":");
+	JLIT(&b, ",\"db\":");
 	json_str(&b, r->dbname, strlen(r->dbname));
 	JLIT(&b, ",\"sequence\":\"[");
 	r->src_db = buf_take(&b, &r->src_db_len);

@@ -18,8 +18,10 @@
 #include "config/config.h"
 
 /* headers on every message: where it sits in the change stream */
-#define HDR_COMMIT_LSN	"cellcdc.commit_lsn"	/* decimal commit LSN of its txn */
-#define HDR_SEQ			"cellcdc.seq"	/* decimal 1-based position in txn */
+#define HDR_COMMIT_LSN	"cellcdc.commit_lsn"	/* decimal commit LSN of its txn,
+												 * or a snapshot read's LSN */
+#define HDR_SEQ			"cellcdc.seq"	/* decimal 1-based position in txn;
+										 * 0 for a snapshot read */
 
 typedef struct OutMessage
 {
@@ -132,5 +134,33 @@ typedef struct RenderFailure
 
 /* What the last failed feed was working on. */
 extern void renderer_failure(const Renderer *r, RenderFailure *out);
+
+/* source.snapshot of a snapshot read, in Debezium's words */
+typedef enum SnapshotMarker
+{
+	MARK_TRUE,					/* "true": a row inside a table */
+	MARK_FIRST,					/* the first row of the first table */
+	MARK_FIRST_IN_TABLE,		/* "first_in_data_collection" */
+	MARK_LAST_IN_TABLE,			/* "last_in_data_collection" */
+	MARK_LAST,					/* the last row of the last table */
+	MARK_INCREMENTAL			/* a row of an incremental snapshot */
+} SnapshotMarker;
+
+/* what a snapshot's reads say in their source block */
+typedef struct SnapshotSource
+{
+	uint64_t	lsn;			/* source.lsn and sequence; the header's LSN */
+	uint64_t	txid;			/* source.txId; 0: null */
+	int64_t		ts_us;			/* source.ts_*: when the snapshot was taken */
+} SnapshotSource;
+
+/*
+ * Render an INSERT record of a snapshot read (cellcdc.snapshot_row()) as
+ * Debezium's op "r" event; feed the table's RELATION record first, with
+ * renderer_feed.  Fails as renderer_feed does.
+ */
+extern bool renderer_read(Renderer *r, const uint8_t *data, size_t len,
+						  const SnapshotSource *src, SnapshotMarker mark,
+						  EmitFn emit, void *arg);
 
 #endif							/* SHIPPER_RENDER_H */

@@ -196,7 +196,7 @@ struct Renderer
 	/* fixed pieces */
 	char	   *src_head;		/* "source":{"version":..,...,"ts_ms": */
 	size_t		src_head_len;
-	char	   *src_db;			/* ,"snapshot":"false","db":..,"sequence":"[ */
+	char	   *src_db;			/* ,"db":..,"sequence":"[ */
 	size_t		src_db_len;
 	char	   *msg_topic;
 	char	   *tx_topic;
@@ -204,6 +204,10 @@ struct Renderer
 	char	   *msgval_prefix;
 	char	   *txkey_prefix;
 	char	   *txval_prefix;
+
+	/* the snapshot read being rendered, else NULL */
+	const SnapshotSource *read;
+	SnapshotMarker read_mark;
 
 	/* what the current record is about, for renderer_failure() */
 	const char *cur_table;

@@ -16,6 +16,7 @@
  */
 #include "render/render_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,15 +129,20 @@ topic_hash(const char *s)
 	return h;
 }
 
+/* shared by the renderers of a snapshot's threads: claims are made under the lock */
 struct TopicClaims
 {
+	pthread_mutex_t lock;
 	TopicClaim *heads[CLAIMHASH];
 };
 
 TopicClaims *
 topic_claims_new(void)
 {
-	return xcalloc(1, sizeof(TopicClaims));
+	TopicClaims *claims = xcalloc(1, sizeof(TopicClaims));
+
+	pthread_mutex_init(&claims->lock, NULL);
+	return claims;
 }
 
 /*
@@ -148,16 +154,24 @@ topic_claim(TopicClaims *claims, const char *topic, const char *holder)
 {
 	TopicClaim **head = &claims->heads[topic_hash(topic) % CLAIMHASH];
 	TopicClaim *c;
+	const char *other = NULL;
 
+	pthread_mutex_lock(&claims->lock);
 	for (c = *head; c; c = c->next)
 		if (strcmp(c->topic, topic) == 0)
-			return strcmp(c->holder, holder) == 0 ? NULL : c->holder;
-	c = xcalloc(1, sizeof(TopicClaim));
-	c->topic = xstrdup(topic);
-	c->holder = xstrdup(holder);
-	c->next = *head;
-	*head = c;
-	return NULL;
+			break;
+	if (c)
+		other = strcmp(c->holder, holder) == 0 ? NULL : c->holder;
+	else
+	{
+		c = xcalloc(1, sizeof(TopicClaim));
+		c->topic = xstrdup(topic);
+		c->holder = xstrdup(holder);
+		c->next = *head;
+		*head = c;
+	}
+	pthread_mutex_unlock(&claims->lock);
+	return other;
 }
 
 /* The holder a table's claims are made under: "table \"s\".\"t\"". */

@@ -113,7 +113,7 @@ pg_connect(const Config *cfg, bool replication, char *err, size_t errlen)
 const char *
 pg_error(PGconn *conn)
 {
-	static char msg[ERRLEN];
+	static __thread char msg[ERRLEN];	/* snapshot threads have connections too */
 	size_t		len;
 
 	snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));

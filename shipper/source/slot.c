@@ -88,16 +88,26 @@ slot_command(PGconn *conn, const char *verb, const char *slot, const char *rest)
 	return res;
 }
 
-/* CREATE_REPLICATION_SLOT; *lsn is its consistent point. */
+/*
+ * CREATE_REPLICATION_SLOT; *lsn is its consistent point.  With snapshot
+ * (not NULL) it exports the snapshot of that point and names it there: it
+ * can be imported until the next command on this connection.
+ */
 bool
-slot_create(PGconn *conn, const char *slot, uint64_t *lsn, char *err, size_t errlen)
+slot_create(PGconn *conn, const char *slot, char *snapshot, size_t snaplen, uint64_t *lsn,
+			char *err, size_t errlen)
 {
 	PGresult   *res = slot_command(conn, "CREATE_REPLICATION_SLOT", slot,
+								   snapshot ? " LOGICAL cellcdc (SNAPSHOT 'export')" :
 								   " LOGICAL cellcdc (SNAPSHOT 'nothing')");
 	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 
 	if (ok)
+	{
 		*lsn = lsn_parse(PQgetvalue(res, 0, 1));
+		if (snapshot)
+			snprintf(snapshot, snaplen, "%s", PQgetvalue(res, 0, 2));
+	}
 	else if (strcmp(pg_sqlstate(res), SQLSTATE_DUPLICATE_OBJECT) == 0)
 		snprintf(err, errlen, "slot \"%s\" was created by someone else while this shipper "
 				 "started; start it again to use it", slot);

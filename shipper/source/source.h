@@ -62,7 +62,8 @@ typedef struct SlotInfo
 } SlotInfo;
 
 extern bool slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *err, size_t errlen);
-extern bool slot_create(PGconn *conn, const char *slot, uint64_t *lsn, char *err, size_t errlen);
+extern bool slot_create(PGconn *conn, const char *slot, char *snapshot, size_t snaplen,
+						uint64_t *lsn, char *err, size_t errlen);
 extern bool slot_drop(PGconn *conn, const char *slot, char *err, size_t errlen);
 
 /* ---------- catalog.c ---------- */
@@ -87,5 +88,76 @@ extern bool captured_check(PGconn *meta, const Config *cfg, TopicClaims *claims,
 						   CapturedTables *out, char *err, size_t errlen);
 extern void captured_recheck(PGconn *meta, const Config *cfg, TopicClaims *claims,
 							 CapturedTables *known);
+
+/* ---------- snapshot.c ---------- */
+
+/* a table of a snapshot, as the snapshot sees it */
+typedef struct SnapTable
+{
+	uint32_t	oid;
+	char	   *name;			/* "schema"."table", quoted as SQL needs */
+	int64_t		estimate;		/* rows, from the statistics; -1: unknown */
+	bool		readable;		/* the role may SELECT it */
+	int			nkey;			/* primary key columns; 0: read whole */
+	char	  **keys;			/* their names, quoted as SQL needs */
+	int			nranges;		/* ranges planned */
+	char		failed[ERRLEN]; /* why it could not be read, "" while it could */
+	_Atomic uint64_t rows;		/* rows read so far */
+	_Atomic int ranges_done;
+} SnapTable;
+
+/* a key range of a table: one connection reads it in key order */
+typedef struct SnapRange
+{
+	int			table;			/* index into the plan's tables */
+	int			index;			/* within its table, from 0 */
+	bool		last;			/* its table's last range */
+	char	  **lo;				/* key values it starts at (>=); NULL: the start */
+	char	  **hi;				/* key values it stops before (<); NULL: the end */
+} SnapRange;
+
+typedef struct SnapPlan
+{
+	SnapshotSource src;			/* what every read's source block says */
+	int			ntables;
+	SnapTable  *tables;
+	int			nranges;
+	SnapRange  *ranges;			/* tables in order, each's ranges in key order */
+} SnapPlan;
+
+/* reading one range */
+typedef struct SnapReader
+{
+	PGconn	   *conn;
+	const SnapTable *table;
+	const SnapRange *range;
+	const char *exclude;		/* the decoder's exclude_columns, "" for none */
+	int			fetch;			/* rows per chunk */
+	PGresult   *res;			/* the chunk being read */
+	PGresult   *prev;			/* the one before, while its last row is in use */
+	int			row;			/* next row of res */
+	bool		full;			/* res has fetch rows: another chunk may follow */
+	bool		in_flight;		/* the next chunk has been asked for */
+	bool		cursor_open;	/* a table without a key: its cursor */
+	char	  **after;			/* key values of res's last row */
+} SnapReader;
+
+extern bool snap_import(PGconn *conn, const char *name, char *err, size_t errlen);
+extern bool snap_export(PGconn *conn, char *name, size_t namelen, uint64_t *lsn,
+						char *err, size_t errlen);
+extern bool snap_check_extension(PGconn *conn, char *err, size_t errlen);
+extern bool snap_plan(PGconn *conn, const CapturedTables *captured, int parts, SnapPlan *plan,
+					  char *err, size_t errlen);
+extern void snap_plan_free(SnapPlan *plan);
+extern bool snap_relation(PGconn *conn, const SnapTable *t, const char *exclude_columns,
+						  Buf *out, char *err, size_t errlen);
+extern bool snap_reader_open(SnapReader *rd, PGconn *conn, const SnapTable *t,
+							 const SnapRange *rg, const char *exclude_columns, int fetch,
+							 char *err, size_t errlen);
+extern int	snap_reader_next(SnapReader *rd, const uint8_t **data, size_t *len, bool *last,
+							 char *err, size_t errlen);
+extern void snap_reader_close(SnapReader *rd);
+extern bool snap_range_begin(PGconn *conn, char *err, size_t errlen);
+extern bool snap_range_end(PGconn *conn, char *err, size_t errlen);
 
 #endif							/* SHIPPER_SOURCE_SOURCE_H */
