@@ -367,6 +367,8 @@ session_start(Shipper *sh)
 		(sh->meta = pg_connect(sh->cfg, false, sh->err, sizeof(sh->err))) == NULL ||
 		!stream_identify(sh->repl, &sh->sys, sh->err, sizeof(sh->err)))
 		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
+	if (!slot_claim(sh->meta, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
 	sh->slot_id.slot = sh->cfg->slot_name;
 	sh->slot_id.database = sh->sys.dbname;
 	sh->slot_id.system = sh->sys.system;

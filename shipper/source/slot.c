@@ -129,3 +129,34 @@ slot_drop(PGconn *conn, const char *slot, char *err, size_t errlen)
 	PQclear(res);
 	return ok;
 }
+
+/*
+ * Claim the slot for this shipper: a session advisory lock on the catalog
+ * connection, held while the connection lives.  The slot itself shows
+ * active only while a walsender streams it, not while its snapshot is
+ * read, and a second shipper must not take it over then.  False with err
+ * when another shipper holds it (*taken) or the lock cannot be asked for.
+ */
+bool
+slot_claim(PGconn *meta, const char *slot, char *err, size_t errlen)
+{
+	const char *params[1] = {slot};
+	PGresult   *res = PQexecParams(meta,
+								   "SELECT pg_try_advisory_lock(hashtext('cellcdc-shipper'), hashtext($1)),"
+								   " (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+								   "   AND classid = hashtext('cellcdc-shipper')::oid"
+								   "   AND objid = hashtext($1)::oid AND objsubid = 2"
+								   "   AND pid <> pg_backend_pid() LIMIT 1)",
+								   1, NULL, params, NULL, NULL, 0);
+	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	bool		taken = ok && PQgetvalue(res, 0, 0)[0] != 't';
+
+	if (!ok)
+		snprintf(err, errlen, "cannot claim slot \"%s\": %s", slot, pg_error(meta));
+	else if (taken)
+		snprintf(err, errlen, "another shipper holds slot \"%s\" (its catalog connection is "
+				 "server PID %s): stop it, or give this shipper its own slot.name", slot,
+				 PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return ok && !taken;
+}

@@ -65,6 +65,7 @@ extern bool slot_inspect(PGconn *conn, const char *slot, SlotInfo *info, char *e
 extern bool slot_create(PGconn *conn, const char *slot, char *snapshot, size_t snaplen,
 						uint64_t *lsn, char *err, size_t errlen);
 extern bool slot_drop(PGconn *conn, const char *slot, char *err, size_t errlen);
+extern bool slot_claim(PGconn *meta, const char *slot, char *err, size_t errlen);
 
 /* ---------- catalog.c ---------- */
 
