@@ -430,6 +430,7 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 	int			threads = sh->cfg->snapshot_threads;
 	uint64_t	rows,
 				estimate;
+	char		about[64];
 	bool		ok;
 
 	if (sh->cfg->sink == SINK_STDOUT && threads > 1)
@@ -454,8 +455,9 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 	}
 	run.plan.src.lsn = lsn;
 	totals(&run, &rows, &estimate);
-	log_info("snapshot of %d tables (about %" PRIu64 " rows) at LSN " LSN_FMT
-			 " with %d connection%s", run.plan.ntables, estimate, LSN_ARGS(lsn), threads,
+	snprintf(about, sizeof(about), " (about %" PRIu64 " rows)", estimate);
+	log_info("snapshot of %d tables%s at LSN " LSN_FMT " with %d connection%s",
+			 run.plan.ntables, estimate ? about : "", LSN_ARGS(lsn), threads,
 			 threads == 1 ? "" : "s");
 	for (int i = 0; i < run.plan.ntables; i++)
 		if (run.plan.tables[i].nkey == 0 && run.plan.tables[i].readable)

@@ -55,7 +55,7 @@ $node->safe_psql('postgres', q{
 $node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('$_', 'cellcdc')")
   for sort keys %runs;
 
-$node->safe_psql('postgres', $_) for (
+my @inserts = (
 	q{INSERT INTO all_types VALUES (1,
 		true, -32768, 2147483647, -9223372036854775808, 4294967295,
 		3.14, 2.718281828459045,
@@ -70,7 +70,8 @@ $node->safe_psql('postgres', $_) for (
 		B'1', B'1010110011', B'101',
 		'{1,2,NULL}', '{"a b",c,NULL}', repeat('0123456789', 250))},
 	q{INSERT INTO all_types (id, f4, f8, d, ts, tstz) VALUES (2, 'NaN', '-Infinity', 'infinity', '-infinity', 'infinity')},
-	q{INSERT INTO all_types (id) VALUES (3)},
+	q{INSERT INTO all_types (id) VALUES (3)});
+$node->safe_psql('postgres', $_) for (@inserts,
 	q{UPDATE all_types SET i2 = 1, t = NULL WHERE id = 1},
 	q{DELETE FROM all_types WHERE id = 2},
 	q{TRUNCATE all_types});
@@ -95,6 +96,37 @@ for my $run (sort keys %runs)
 		"$_->{topic}\n" . normalize($_->{key}) . "\n" . normalize($_->{value}) . "\n\n"
 	} @all);
 	is_golden("005_types_$run.out", $got, "$run: every message equals the golden file");
+}
+
+# A snapshot reads the rows as their inserts streamed them: the same rows
+# again, read by an initial snapshot at a new slot in each configuration,
+# equal the golden files' create events but for op and source.snapshot.
+$node->safe_psql('postgres', $_) for @inserts;
+for my $run (sort keys %runs)
+{
+	my $prefix = "types-$run";
+	my %created;
+	for my $entry (split /\n\n/, PostgreSQL::Test::Utils::slurp_file(
+			"$ENV{TESTDIR}/regress/golden/005_types_$run.out"))
+	{
+		my ($topic, $key, $value) = split /\n/, $entry;
+		next unless $topic eq "$prefix.public.all_types" && $value =~ /"op":"c"/;
+		$value =~ s/"transaction":\{[^}]*\}/"transaction":null/;
+		$created{$key} //= $value;
+	}
+	my $sh = start_shipper($node, $mock, 'topic.prefix' => $prefix, 'slot.name' => "snap_$run",
+		%{ $runs{$run} });
+	is(stop_shipper($sh), 0, "$run: snapshot taken");
+	my @reads = grep { defined $_->{value} && $_->{value} =~ /"op":"r"/ }
+	  @{ kcat_messages($mock, "$prefix.public.all_types") };
+	is(scalar(@reads), 3, "$run: three rows read");
+	for my $read (@reads)
+	{
+		my $key = normalize($read->{key});
+		(my $value = normalize($read->{value})) =~ s/"snapshot":"[a-z_]+"/"snapshot":"false"/;
+		$value =~ s/"op":"r"/"op":"c"/;
+		is($value, $created{$key}, "$run: the read of $key is its create event");
+	}
 }
 
 $node->stop;

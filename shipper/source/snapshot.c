@@ -408,7 +408,7 @@ send_chunk(SnapReader *rd, char *err, size_t errlen)
 		if (!rd->cursor_open)
 		{
 			buf_printf(&sql, "DECLARE cellcdc_snapshot NO SCROLL CURSOR FOR "
-					   "SELECT cellcdc.snapshot_row(t, %s) FROM ONLY %s t", "$1", t->name);
+					   "SELECT cellcdc.snapshot_row(t.*, %s) FROM ONLY %s t", "$1", t->name);
 			params[0] = rd->exclude;
 			ok = PQsendQueryParams(rd->conn, sql.data, 1, NULL, params, NULL, NULL, 1) != 0;
 			buf_free(&sql);
@@ -435,7 +435,7 @@ send_chunk(SnapReader *rd, char *err, size_t errlen)
 	else
 	{
 		params[0] = rd->exclude;
-		buf_puts(&sql, "SELECT cellcdc.snapshot_row(t, $1), ");
+		buf_puts(&sql, "SELECT cellcdc.snapshot_row(t.*, $1), ");
 		key_select(&sql, t, "::text");
 		buf_printf(&sql, " FROM ONLY %s t WHERE true", t->name);
 		if (rd->after)
