@@ -61,6 +61,8 @@ main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? EXIT_STOPPED : EXIT_CONFIG;
 	log_setup(cfg.slot_name, cfg.log_json);
+	if (cfg.request_action)
+		return incremental_request(&cfg);
 
 	sa.sa_flags = SA_RESTART;	/* a signal must not fail a write to stdout */
 	sa.sa_handler = on_signal;
@@ -75,6 +77,7 @@ main(int argc, char **argv)
 	sh.snapshot_state = "";
 	sh.store = cfg.sink == SINK_KAFKA;
 	sh.claims = topic_claims_new();
+	sh.inc = incremental_new();
 	retry_init(&sh.retry, &cfg);
 	for (;;)
 	{

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "session.h"
 
 /* Set the session's error (and the status to exit with, if any). */
@@ -96,6 +98,52 @@ on_wait(void *arg)
 	return !stop_requested && !server_going(sh, now);
 }
 
+/* The captured tables' names as a JSON array, for the record. */
+static char *
+names_json(const CapturedTables *t)
+{
+	json_t	   *a = json_array();
+	char	   *text;
+
+	for (int i = 0; i < t->n; i++)
+		json_array_append_new(a, json_string(t->names[i]));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+/*
+ * Tables captured now that the record's list did not have (added to
+ * table.include.list, say) get their existing rows by an incremental
+ * snapshot.
+ */
+static void
+snapshot_new_tables(Shipper *sh, const char *recorded)
+{
+	json_t	   *a = recorded ? json_loads(recorded, 0, NULL) : NULL;
+
+	if (!json_is_array(a))
+	{
+		json_decref(a);
+		return;					/* a record from before the list was kept */
+	}
+	for (int i = 0; i < sh->tables.n; i++)
+	{
+		bool		known = false;
+		size_t		j;
+		json_t	   *v;
+
+		json_array_foreach(a, j, v)
+			known = known || (json_string_value(v) && strcmp(json_string_value(v), sh->tables.names[i]) == 0);
+		if (known)
+			continue;
+		log_info("%s is newly captured: an incremental snapshot reads its existing rows",
+				 sh->tables.names[i]);
+		incremental_add_table(sh, sh->tables.names[i]);
+	}
+	json_decref(a);
+}
+
 /* Write this slot's record to the offsets topic (tracked, not confirmed over). */
 bool
 write_record(Shipper *sh, const char *event)
@@ -107,7 +155,9 @@ write_record(Shipper *sh, const char *event)
 	bool		ok;
 
 	offsets_message(&sh->slot_id, event, sh->created_lsn, sh->fl.confirmed, sh->snapshot_state,
-					&key, &value);
+					sh->snapshot_left ? sh->snapshot_left :
+					incremental_state(sh->inc, sh->fl.confirmed), sh->tables_json, &key, &value);
+	incremental_recorded(sh->inc);
 	m.topic = sh->cfg->offset_topic;
 	m.key = key.data;
 	m.key_len = key.len;
@@ -153,6 +203,29 @@ heal_or_gap(Shipper *sh, const char *what, uint64_t lost_after, bool *heal)
 			 what, LSN_ARGS(lost_after));
 	*heal = true;
 	return true;
+}
+
+/*
+ * An initial snapshot that did not finish goes on while streaming: the
+ * slot still stands at its consistent point, so what was read stays
+ * valid, and the ranges not in Kafka yet are read by an incremental
+ * snapshot (all captured tables when the record does not say which).
+ */
+static void
+resume_snapshot(Shipper *sh, const SlotRecord *rec)
+{
+	const char *left = sh->snapshot_left ? sh->snapshot_left : rec->pending;
+
+	incremental_restore(sh->inc, left);
+	if (left == NULL)
+		for (int i = 0; i < sh->tables.n; i++)
+			incremental_add_table(sh, sh->tables.names[i]);
+	log_warn("the initial snapshot of slot \"%s\" did not finish; streaming from its "
+			 "consistent point while an incremental snapshot reads %s",
+			 sh->cfg->slot_name, left ? "the key ranges not in Kafka yet" : "every captured table again");
+	sh->snapshot_state = "done";
+	free(sh->snapshot_left);
+	sh->snapshot_left = NULL;
 }
 
 /* An initial snapshot of this slot began and did not finish. */
@@ -212,18 +285,9 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, si
 			if (sh->first && sh->cfg->new_slot)
 				return session_fail(sh, EXIT_CONFIG, "--new-slot: slot \"%s\" exists and is usable; "
 							"run without --new-slot", sh->cfg->slot_name);
-			if (redo && sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA &&
-				info.confirmed_lsn <= (sh->created_lsn ? sh->created_lsn : rec->created_lsn))
-			{
-				/* nothing was streamed from it: a new slot loses nothing */
-				log_warn("the initial snapshot of slot \"%s\" did not finish; taking it again "
-						 "from the beginning, at a new slot (rows already sent are sent again)",
-						 sh->cfg->slot_name);
-				if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
-					return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
-				break;
-			}
-			if (redo)
+			if (redo && sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA)
+				resume_snapshot(sh, rec);
+			else if (redo)
 				log_warn("the initial snapshot of slot \"%s\" did not finish and snapshot.mode=no_data: "
 						 "existing rows of the captured tables are missing from Kafka",
 						 sh->cfg->slot_name);
@@ -335,6 +399,8 @@ take_snapshot(Shipper *sh, const char *snapshot)
 	if (!snapshot_run(sh, snapshot, sh->created_lsn))
 		return false;
 	sh->snapshot_state = "done";
+	free(sh->snapshot_left);
+	sh->snapshot_left = NULL;
 	if (sh->store && (!write_record(sh, "snapshotted") ||
 					  !sink_flush(sh->sink, sh->cfg->startup_timeout_ms) || sink_failed(sh->sink)))
 		return session_fail(sh, RESTART, "cannot record the end of the snapshot in %s: %s",
@@ -353,6 +419,7 @@ session_start(Shipper *sh)
 	char		sqlstate[6];
 	char		resent[96] = "";
 	bool		created = false;
+	bool		ok;
 
 	sh->sink = sink_open(sh->cfg, inflight_ack, on_wait, sh, sh->err, sizeof(sh->err));
 	if (sh->sink == NULL)
@@ -376,6 +443,8 @@ session_start(Shipper *sh)
 	if (sh->first &&
 		!captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
+	if (sh->first)
+		sh->tables_json = names_json(&sh->tables);
 	if (sh->cfg->snapshot_mode == SNAPSHOT_INITIAL_ONLY)
 	{
 		/* no slot: a snapshot of the database as it is now, then exit */
@@ -389,7 +458,14 @@ session_start(Shipper *sh)
 		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
 	if (sh->first && rec.found)
 		sh->snapshot_state = strcmp(rec.snapshot, "done") == 0 ? "done" : "";
-	if (!check_slot(sh, &rec, &created, snapshot, sizeof(snapshot)))
+	if (sh->first && rec.found && strcmp(rec.snapshot, "done") == 0)
+		incremental_restore(sh->inc, rec.pending);
+	ok = check_slot(sh, &rec, &created, snapshot, sizeof(snapshot));
+	if (ok && sh->first && rec.found && !created && strcmp(sh->snapshot_state, "done") == 0 &&
+		sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA)
+		snapshot_new_tables(sh, rec.tables);
+	offsets_record_free(&rec);
+	if (!ok)
 		return false;
 	if ((created || (sh->first && !rec.found)) &&
 		!record_created(sh, created ? (sh->cfg->new_slot ? "new-slot" : "created") : "streaming"))
@@ -507,6 +583,7 @@ session_end(Shipper *sh, bool stopping)
 	}
 	if (sh->renderer)
 		renderer_free(sh->renderer);
+	incremental_end_session(sh->inc);
 	PQfinish(sh->repl);
 	PQfinish(sh->meta);
 	inflight_reset(&sh->fl);

@@ -15,6 +15,8 @@
 #include "sink/sink.h"
 #include "source/source.h"
 
+typedef struct Incremental Incremental;
+
 typedef struct Shipper
 {
 	Config	   *cfg;
@@ -37,8 +39,11 @@ typedef struct Shipper
 	uint64_t	slot_confirmed; /* its confirmed_flush_lsn when last looked at */
 	uint64_t	recorded;		/* confirmed LSN in the last record written */
 	const char *snapshot_state; /* the slot's initial snapshot: "running", "done", "" */
+	char	   *snapshot_left;	/* while it runs: JSON of the ranges not in Kafka yet */
+	char	   *tables_json;	/* JSON of the captured tables' names, for the record */
 	CapturedTables tables;		/* the captured tables, as last seen */
 	TopicClaims *claims;		/* which table owns each topic, for life */
+	Incremental *inc;			/* incremental snapshots, for life */
 
 	uint64_t	received;		/* last LSN received */
 	int64_t		last_status;	/* mono ms, when status was last sent */
@@ -96,9 +101,26 @@ extern int	stop_time_left(Shipper *sh);
 
 /* stream.c */
 extern bool stream_changes(Shipper *sh);
+extern bool stream_send(Shipper *sh, Txn *t, const OutMessage *m);
 
 /* snapshot.c */
 extern bool snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn);
+
+/* incremental.c */
+extern Incremental *incremental_new(void);
+extern void incremental_restore(Incremental *inc, const char *state);
+extern const char *incremental_state(Incremental *inc, uint64_t confirmed);
+extern bool incremental_record_due(Incremental *inc, uint64_t confirmed);
+extern void incremental_recorded(Incremental *inc);
+extern bool incremental_busy(const Incremental *inc);
+extern void incremental_end_session(Incremental *inc);
+extern void incremental_saw(Incremental *inc, const OutMessage *m);
+extern bool incremental_step(Shipper *sh);
+extern bool incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn);
+extern void incremental_add_table(Shipper *sh, const char *quoted);
+extern char *incremental_ranges_json(const SnapPlan *plan, const bool *left);
+extern int	incremental_request(const Config *cfg);
+extern void incremental_report(const Incremental *inc);
 
 /* ops/report.c */
 extern void report_progress(Shipper *sh, int64_t now);

@@ -30,8 +30,17 @@
 #define LIVE_MS 1000
 
 typedef struct Run Run;
+typedef struct Worker Worker;
 
-typedef struct Worker
+/* a range's delivery: done when read whole and every message is acknowledged */
+typedef struct RangeState
+{
+	Worker	   *worker;			/* the one reading it */
+	atomic_long pending;		/* messages not acknowledged */
+	atomic_bool read;			/* every row handed over (or its table failed) */
+} RangeState;
+
+struct Worker
 {
 	Run		   *run;
 	PGconn	   *conn;
@@ -43,13 +52,18 @@ typedef struct Worker
 	long		unacked;		/* handed to the sink, not acknowledged yet */
 	bool		failed;			/* err says why the snapshot cannot go on */
 	bool		output_closed;	/* sink=stdout: the reader went away */
+	RangeState *range;			/* the range being read */
 	char		err[ERRLEN];
-} Worker;
+};
 
 struct Run
 {
 	Shipper    *sh;
 	SnapPlan	plan;
+	RangeState *ranges;			/* one per plan range */
+	bool	   *left;			/* ranges not in Kafka yet, as last recorded */
+	int			nleft;
+	bool		recorded;		/* the slot's snapshot: its record says what is left */
 	Worker	   *workers;
 	int			nworkers;
 	pthread_mutex_t lock;
@@ -66,9 +80,11 @@ worker_emit(void *arg, const OutMessage *m)
 	Worker	   *w = arg;
 
 	w->unacked++;
-	if (sink_send(w->sink, m, w))
+	atomic_fetch_add(&w->range->pending, 1);
+	if (sink_send(w->sink, m, w->range))
 		return true;
 	w->unacked--;
+	atomic_fetch_sub(&w->range->pending, 1);
 	return false;
 }
 
@@ -76,7 +92,11 @@ worker_emit(void *arg, const OutMessage *m)
 static void
 worker_ack(void *opaque, const char *error)
 {
-	((Worker *) opaque)->unacked--;
+	RangeState *rs = opaque;
+
+	rs->worker->unacked--;
+	if (error == NULL)
+		atomic_fetch_sub(&rs->pending, 1);
 }
 
 /* While the producer's queue is full: give up only when asked to stop. */
@@ -115,7 +135,11 @@ take_range(Run *run)
 	{
 		rg = &run->plan.ranges[run->next++];
 		if (run->plan.tables[rg->table].failed[0])
-			rg = NULL;			/* the table failed in another range */
+		{
+			/* the table failed in another range */
+			atomic_store(&run->ranges[rg - run->plan.ranges].read, true);
+			rg = NULL;
+		}
 	}
 	pthread_mutex_unlock(&run->lock);
 	return rg;
@@ -214,6 +238,9 @@ read_range(Worker *w, const SnapRange *rg)
 	snap_reader_close(&rd);
 	if (!snap_range_end(w->conn, err, sizeof(err)) && !w->failed)
 		worker_fail(w, "snapshot connection failed while reading %s: %s", t->name, err);
+	/* a table that failed is reported, not read again */
+	if ((got == 0 || t->failed[0]) && !w->failed && !stop_requested && !atomic_load(&run->abort))
+		atomic_store(&w->range->read, true);
 	if (got == 0 && !w->failed && !stop_requested && !atomic_load(&run->abort) &&
 		atomic_fetch_add(&t->ranges_done, 1) + 1 == t->nranges && t->failed[0] == '\0')
 		log_info("snapshot of %s: %" PRIu64 " rows read", t->name, atomic_load(&t->rows));
@@ -236,7 +263,11 @@ worker_main(void *arg)
 		worker_fail(w, "%s", w->err);
 	while (!w->failed && !stop_requested && !atomic_load(&run->abort) &&
 		   (rg = take_range(run)) != NULL)
+	{
+		w->range = &run->ranges[rg - run->plan.ranges];
+		w->range->worker = w;
 		(void) read_range(w, rg);
+	}
 	while (w->sink && !w->failed && w->unacked > 0 && !sink_failed(w->sink) &&
 		   !stop_requested && !atomic_load(&run->abort))
 		sink_flush(w->sink, 100);
@@ -279,6 +310,32 @@ describe_progress(const Run *run, int64_t now, char *out, size_t len)
 		snprintf(out, len, "%" PRIu64 " rows, %.0f rows/s", rows, rate);
 }
 
+/*
+ * When ranges got into Kafka since the last record, record the ones left,
+ * so that an interrupted snapshot goes on without them.
+ */
+static void
+record_left(Run *run)
+{
+	Shipper    *sh = run->sh;
+	int			nleft = 0;
+
+	for (int i = 0; i < run->plan.nranges; i++)
+	{
+		RangeState *rs = &run->ranges[i];
+
+		run->left[i] = !(atomic_load(&rs->read) && atomic_load(&rs->pending) == 0);
+		nleft += run->left[i];
+	}
+	if (nleft == run->nleft)
+		return;
+	run->nleft = nleft;
+	free(sh->snapshot_left);
+	sh->snapshot_left = incremental_ranges_json(&run->plan, run->left);
+	if (sh->store && run->recorded)
+		(void) write_record(sh, "snapshot-progress");
+}
+
 /* Per-table progress in the log; the whole on a terminal's live line. */
 static void
 watch(Run *run)
@@ -294,6 +351,8 @@ watch(Run *run)
 		int64_t		now = mono_ms();
 
 		usleep(WATCH_MS * 1000);
+		sink_poll(run->sh->sink, 0);
+		record_left(run);
 		if (cfg->progress_interval_ms > 0 && now >= next_log)
 		{
 			next_log = now + cfg->progress_interval_ms;
@@ -372,6 +431,8 @@ close_workers(Run *run)
 		PQfinish(w->conn);
 	}
 	free(run->workers);
+	free(run->ranges);
+	free(run->left);
 	snap_plan_free(&run->plan);
 	pthread_mutex_destroy(&run->lock);
 }
@@ -440,6 +501,7 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 		threads = 1;
 	}
 	run.sh = sh;
+	run.recorded = snapshot != NULL;
 	run.nworkers = threads;
 	run.workers = xcalloc(threads, sizeof(Worker));
 	pthread_mutex_init(&run.lock, NULL);
@@ -454,15 +516,25 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 							sh->err);
 	}
 	run.plan.src.lsn = lsn;
+	run.ranges = xcalloc(run.plan.nranges + 1, sizeof(RangeState));
+	run.left = xcalloc(run.plan.nranges + 1, sizeof(bool));
+	run.nleft = -1;
+	record_left(&run);
 	totals(&run, &rows, &estimate);
 	snprintf(about, sizeof(about), " (about %" PRIu64 " rows)", estimate);
 	log_info("snapshot of %d tables%s at LSN " LSN_FMT " with %d connection%s",
 			 run.plan.ntables, estimate ? about : "", LSN_ARGS(lsn), threads,
 			 threads == 1 ? "" : "s");
 	for (int i = 0; i < run.plan.ntables; i++)
-		if (run.plan.tables[i].nkey == 0 && run.plan.tables[i].readable)
+	{
+		SnapTable  *t = &run.plan.tables[i];
+
+		if (t->nkey == 0 && t->readable)
 			log_info("snapshot of %s: no primary key, so read whole by one connection and "
-					 "started over if interrupted", run.plan.tables[i].name);
+					 "started over if interrupted", t->name);
+		else if (t->nranges > 1)
+			log_info("snapshot of %s: %d key ranges", t->name, t->nranges);
+	}
 
 	run.started = mono_ms();
 	for (int i = 0; i < threads; i++)
@@ -479,6 +551,7 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 		w->started = true;
 	}
 	watch(&run);
+	record_left(&run);
 	ok = conclude(&run);
 	close_workers(&run);
 	return ok;

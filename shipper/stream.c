@@ -20,8 +20,8 @@
 #include "session.h"
 
 /* Send m within transaction t; a failed send keeps t from being confirmed. */
-static bool
-send_tracked(Shipper *sh, Txn *t, const OutMessage *m)
+bool
+stream_send(Shipper *sh, Txn *t, const OutMessage *m)
 {
 	t->pending++;
 	t->sent++;
@@ -59,7 +59,7 @@ dead_letter(Shipper *sh, Txn *t, const OutMessage *orig, const char *table, uint
 	log_warn("dead-lettered a change to %s at LSN " LSN_FMT " on %s: %s",
 			 orig ? orig->topic : table ? table : "an unknown table", LSN_ARGS(lsn),
 			 sh->cfg->dlq_topic, error);
-	return send_tracked(sh, t, &m);
+	return stream_send(sh, t, &m);
 }
 
 /* The renderer's output goes to the sink, tracked by its transaction. */
@@ -72,9 +72,10 @@ emit(void *arg, const OutMessage *m)
 		retry_dead_letter_due(&sh->retry, m->commit_lsn, m->seq) : NULL;
 	const SinkFailure *f;
 
+	incremental_saw(sh->inc, m);
 	if (due)
 		return dead_letter(sh, t, m, NULL, m->commit_lsn, 0, due->error);
-	if (send_tracked(sh, t, m))
+	if (stream_send(sh, t, m))
 		return true;
 	f = sink_failed(sh->sink);
 	/* only m's own failure: one reported meanwhile for another message is not m's */
@@ -176,6 +177,12 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	else if (sh->fl.open == NULL)
 		/* a non-transactional message or a RELATION between transactions */
 		inflight_settled(&sh->fl, lsn);
+	/* watermarks and snapshot requests are the shipper's, not Kafka's */
+	if (kind == CDC_MESSAGE && incremental_message(sh, data, len, lsn))
+	{
+		sh->fail_position = 0;
+		return true;
+	}
 
 	if (!renderer_feed(sh->renderer, data, len, lsn, emit, sh))
 	{
@@ -318,6 +325,13 @@ stream_changes(Shipper *sh)
 			return false;
 		report_progress(sh, now);
 		report_outage(sh, now);
+		if (!incremental_step(sh))
+			return false;
+		if (sh->store && incremental_record_due(sh->inc, sh->fl.confirmed))
+		{
+			if (!write_record(sh, "snapshot-progress"))
+				return sink_failure(sh);
+		}
 
 		len = PQgetCopyData(sh->repl, &buf, 1);
 		if (len == 0)

@@ -129,6 +129,10 @@ typedef struct Config
 
 	/* command line */
 	bool		new_slot;		/* --new-slot: create the slot afresh */
+	const char *request_action; /* --snapshot etc.: "execute", "stop", "pause",
+								 * "resume"; NULL: run */
+	const char *request_table;	/* its table, as given; NULL: all */
+	const char *request_filter; /* --filter */
 } Config;
 
 /*

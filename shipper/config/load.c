@@ -84,6 +84,11 @@ usage(void)
 		   "  --print-config   print the effective configuration and exit\n"
 		   "  --new-slot       create the slot afresh although this shipper streamed it\n"
 		   "                   before (after the slot was dropped or invalidated)\n"
+		   "  --snapshot SCHEMA.TABLE [--filter SQL]\n"
+		   "                   ask the running shipper of this slot for an incremental\n"
+		   "                   snapshot of the table (rows matching the filter), and exit\n"
+		   "  --stop-snapshot SCHEMA.TABLE|all, --pause-snapshots, --resume-snapshots\n"
+		   "                   stop, pause or resume its incremental snapshots, and exit\n"
 		   "  --version        print the version and exit\n"
 		   "  --help           print this help and exit\n\n");
 	printf("Keys [default]:\n");
@@ -135,6 +140,23 @@ read_arguments(Load *ld, int argc, char **argv, const char **file, Settings *xs,
 			req = REQ_PRINT;
 		else if (strcmp(a, "--new-slot") == 0)
 			cfg->new_slot = true;
+		else if (strcmp(a, "--snapshot") == 0 || strcmp(a, "--stop-snapshot") == 0 ||
+				 strcmp(a, "--filter") == 0)
+		{
+			const char *v = i + 1 < argc ? argv[++i] : NULL;
+
+			if (v == NULL)
+				problem_at(ld, order, NULL, NULL, "%s needs a value; see %s --help", a, PROG);
+			else if (strcmp(a, "--filter") == 0)
+				cfg->request_filter = v;
+			else
+			{
+				cfg->request_action = a[2] == 's' && a[3] == 'n' ? "execute" : "stop";
+				cfg->request_table = strcmp(v, "all") == 0 && a[3] == 't' ? NULL : v;
+			}
+		}
+		else if (strcmp(a, "--pause-snapshots") == 0 || strcmp(a, "--resume-snapshots") == 0)
+			cfg->request_action = a[2] == 'p' ? "pause" : "resume";
 		else if (strncmp(a, "-c", 2) == 0 && strncmp(a, "--", 2) != 0)
 		{
 			const char *path = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
@@ -160,6 +182,8 @@ read_arguments(Load *ld, int argc, char **argv, const char **file, Settings *xs,
 		else
 			bad_argument(ld, order, a, "unexpected argument");
 	}
+	if (cfg->request_filter && (cfg->request_action == NULL || strcmp(cfg->request_action, "execute") != 0))
+		problem_at(ld, ORDER_ARGS + argc, NULL, NULL, "--filter goes with --snapshot TABLE");
 	return req;
 }
 

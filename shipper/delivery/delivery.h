@@ -88,6 +88,8 @@ typedef struct SlotRecord
 	uint64_t	confirmed_lsn;	/* confirmed when the record was written */
 	char		snapshot[16];	/* the initial snapshot: "running", "done" or "" */
 	char		time[40];		/* when it was written, UTC */
+	char	   *pending;		/* JSON: the snapshot work left, or NULL */
+	char	   *tables;			/* JSON: the tables captured, or NULL */
 } SlotRecord;
 
 /* identifies one slot of one database of one cluster */
@@ -101,6 +103,8 @@ typedef struct SlotId
 extern bool offsets_read(const Config *cfg, const SlotId *id, int timeout_ms,
 						 SlotRecord *out, char *err, size_t errlen);
 extern void offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
-							uint64_t confirmed_lsn, const char *snapshot, Buf *key, Buf *value);
+							uint64_t confirmed_lsn, const char *snapshot, const char *pending,
+							const char *tables, Buf *key, Buf *value);
+extern void offsets_record_free(SlotRecord *rec);
 
 #endif							/* SHIPPER_DELIVERY_DELIVERY_H */

@@ -46,24 +46,47 @@ record_key(const SlotId *id, Buf *key)
 	buf_putc(key, '}');
 }
 
-/* Build the record: the key and the value to produce to the offsets topic. */
+/*
+ * Build the record: the key and the value to produce to the offsets topic.
+ * pending and tables are JSON arrays (or NULL): the snapshot work left and
+ * the tables captured.
+ */
 void
 offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
-				uint64_t confirmed_lsn, const char *snapshot, Buf *key, Buf *value)
+				uint64_t confirmed_lsn, const char *snapshot, const char *pending,
+				const char *tables, Buf *key, Buf *value)
 {
-	char		text[320];
 	char		stamp[32];
 	time_t		now = time(NULL);
 	struct tm	tm;
 
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	/* nothing but ASCII: the names are in the key */
-	snprintf(text, sizeof(text), "{\"event\":\"%s\",\"created_lsn\":\"" LSN_FMT "\","
-			 "\"confirmed_lsn\":\"" LSN_FMT "\",\"snapshot\":\"%s\",\"time\":\"%s\"}", event,
-			 LSN_ARGS(created_lsn), LSN_ARGS(confirmed_lsn), snapshot, stamp);
 	record_key(id, key);
 	buf_reset(value);
-	buf_puts(value, text);
+	buf_printf(value, "{\"event\":\"%s\",\"created_lsn\":\"" LSN_FMT "\","
+			   "\"confirmed_lsn\":\"" LSN_FMT "\",\"snapshot\":\"%s\",\"time\":\"%s\"",
+			   event, LSN_ARGS(created_lsn), LSN_ARGS(confirmed_lsn), snapshot, stamp);
+	if (pending)
+		buf_printf(value, ",\"pending\":%s", pending);
+	if (tables)
+		buf_printf(value, ",\"tables\":%s", tables);
+	buf_putc(value, '}');
+}
+
+/* A JSON value of the record as text, malloc'd; NULL when absent. */
+static char *
+json_text(json_t *v)
+{
+	return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* Free what a record read holds. */
+void
+offsets_record_free(SlotRecord *rec)
+{
+	free(rec->pending);
+	free(rec->tables);
+	rec->pending = rec->tables = NULL;
 }
 
 /* Take a record's value into out (the latest one read wins). */
@@ -79,7 +102,10 @@ take_value(const char *data, size_t len, SlotRecord *out)
 		json_decref(v);
 		return;
 	}
+	offsets_record_free(out);
 	memset(out, 0, sizeof(SlotRecord));
+	out->pending = json_text(json_object_get(v, "pending"));
+	out->tables = json_text(json_object_get(v, "tables"));
 	out->found = true;
 	if ((s = json_string_value(json_object_get(v, "event"))) != NULL)
 		snprintf(out->event, sizeof(out->event), "%s", s);

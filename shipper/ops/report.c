@@ -80,6 +80,8 @@ report_progress(Shipper *sh, int64_t now)
 				 secs > 0 ? (sh->changes - sh->progress_changes) / secs : 0, sh->changes,
 				 LSN_ARGS(sh->fl.confirmed), retained_text(sh, wal, sizeof(wal)),
 				 sink_pending(sh->sink), sh->dead_lettered, failing);
+	if (sh->next_progress != 0)
+		incremental_report(sh->inc);
 	sh->progress_changes = sh->changes;
 	sh->progress_txns = sh->txns;
 	sh->last_progress = now;

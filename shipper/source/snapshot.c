@@ -197,11 +197,11 @@ add_range(SnapPlan *plan, int ti, char **lo, char **hi)
 
 	plan->ranges = xrealloc(plan->ranges, (plan->nranges + 1) * sizeof(SnapRange));
 	rg = &plan->ranges[plan->nranges++];
+	memset(rg, 0, sizeof(SnapRange));
 	rg->table = ti;
 	rg->index = plan->tables[ti].nranges++;
 	rg->lo = lo;
 	rg->hi = hi;
-	rg->last = false;
 }
 
 /* Row r of res as nkey malloc'd strings. */
@@ -336,12 +336,7 @@ snap_plan_free(SnapPlan *plan)
 		free(rg->hi);
 	}
 	for (int i = 0; i < plan->ntables; i++)
-	{
-		for (int k = 0; k < plan->tables[i].nkey; k++)
-			free(plan->tables[i].keys[k]);
-		free(plan->tables[i].keys);
-		free(plan->tables[i].name);
-	}
+		snap_table_free(&plan->tables[i]);
 	free(plan->tables);
 	free(plan->ranges);
 	memset(plan, 0, sizeof(SnapPlan));
@@ -392,13 +387,106 @@ key_condition(Buf *sql, const SnapTable *t, const char *op, char **values, int *
 		buf_putc(sql, ')');
 }
 
+/*
+ * The query of a chunk of range rg: the rows after the key values after
+ * (NULL: from the range's start), in key order, at most limit.  Column 0 is
+ * the record, then the key's values as text.  $1 is exclude_columns; the
+ * bounds are parameters from $2 on.
+ */
+static void
+chunk_query(Buf *sql, const SnapTable *t, const SnapRange *rg, char **after, int limit,
+			int *nparams, const char **params)
+{
+	buf_puts(sql, "SELECT cellcdc.snapshot_row(t.*, $1), ");
+	key_select(sql, t, "::text");
+	buf_printf(sql, " FROM ONLY %s t WHERE true", t->name);
+	if (after)
+		key_condition(sql, t, ">", after, nparams, params);
+	else if (rg->lo)
+		key_condition(sql, t, ">=", rg->lo, nparams, params);
+	if (rg->hi)
+		key_condition(sql, t, rg->hi_inclusive ? "<=" : "<", rg->hi, nparams, params);
+	if (rg->filter)
+		buf_printf(sql, " AND (%s)", rg->filter);
+	buf_puts(sql, " ORDER BY ");
+	key_select(sql, t, "");
+	buf_printf(sql, " LIMIT %d", limit);
+}
+
+/*
+ * One chunk of range rg after the key values after, read now (in the
+ * connection's own snapshot): for an incremental snapshot's window.  NULL
+ * with err on failure; else the caller clears it.
+ */
+PGresult *
+snap_chunk(PGconn *conn, const SnapTable *t, const SnapRange *rg, char **after,
+		   const char *exclude_columns, int limit, char *err, size_t errlen)
+{
+	Buf			sql = {0};
+	const char *params[1 + 3 * SNAP_MAX_KEYS];
+	int			nparams = 1;
+	PGresult   *res;
+
+	params[0] = exclude_columns ? exclude_columns : "";
+	chunk_query(&sql, t, rg, after, limit, &nparams, params);
+	res = PQexecParams(conn, sql.data, nparams, NULL, params, NULL, NULL, 1);
+	buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		snprintf(err, errlen, "%s", pg_error(conn));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * Describe one table for a snapshot of it alone: t->failed says why it
+ * cannot be read.  False with err when the catalog cannot be read.
+ */
+bool
+snap_describe(PGconn *conn, uint32_t oid, SnapTable *t, char *err, size_t errlen)
+{
+	CapturedTables one = {.n = 1,.oids = &oid};
+	SnapPlan	plan = {0};
+
+	memset(t, 0, sizeof(SnapTable));
+	if (!plan_tables(conn, &one, &plan, err, errlen))
+		return false;
+	if (plan.ntables == 0)
+		snprintf(t->failed, sizeof(t->failed), "it no longer exists");
+	else
+	{
+		*t = plan.tables[0];
+		plan.tables[0].keys = NULL;
+		plan.tables[0].nkey = 0;
+		plan.tables[0].name = NULL;
+		if (!t->readable)
+			snprintf(t->failed, sizeof(t->failed), "the shipper's role may not read it: "
+					 "GRANT SELECT ON %s TO %s", t->name, PQuser(conn));
+	}
+	snap_plan_free(&plan);
+	return true;
+}
+
+/* Free what snap_describe filled in. */
+void
+snap_table_free(SnapTable *t)
+{
+	for (int k = 0; k < t->nkey; k++)
+		free(t->keys[k]);
+	free(t->keys);
+	free(t->name);
+	memset(t, 0, sizeof(SnapTable));
+}
+
 /* Ask for the range's next chunk (not waiting for it). */
 static bool
 send_chunk(SnapReader *rd, char *err, size_t errlen)
 {
 	const SnapTable *t = rd->table;
 	Buf			sql = {0};
-	const char *params[1 + 3 * 32];
+	const char *params[1 + 3 * SNAP_MAX_KEYS];
 	int			nparams = 1;
 	bool		ok;
 
@@ -435,18 +523,7 @@ send_chunk(SnapReader *rd, char *err, size_t errlen)
 	else
 	{
 		params[0] = rd->exclude;
-		buf_puts(&sql, "SELECT cellcdc.snapshot_row(t.*, $1), ");
-		key_select(&sql, t, "::text");
-		buf_printf(&sql, " FROM ONLY %s t WHERE true", t->name);
-		if (rd->after)
-			key_condition(&sql, t, ">", rd->after, &nparams, params);
-		else if (rd->range->lo)
-			key_condition(&sql, t, ">=", rd->range->lo, &nparams, params);
-		if (rd->range->hi)
-			key_condition(&sql, t, "<", rd->range->hi, &nparams, params);
-		buf_puts(&sql, " ORDER BY ");
-		key_select(&sql, t, "");
-		buf_printf(&sql, " LIMIT %d", rd->fetch);
+		chunk_query(&sql, t, rd->range, rd->after, rd->fetch, &nparams, params);
 		ok = PQsendQueryParams(rd->conn, sql.data, nparams, NULL, params, NULL, NULL, 1) != 0;
 	}
 	buf_free(&sql);
@@ -506,10 +583,10 @@ snap_reader_open(SnapReader *rd, PGconn *conn, const SnapTable *t, const SnapRan
 	rd->range = rg;
 	rd->exclude = exclude_columns ? exclude_columns : "";
 	rd->fetch = fetch;
-	if (t->nkey > 32)
+	if (t->nkey > SNAP_MAX_KEYS)
 	{
-		snprintf(err, errlen, "%s has a primary key of %d columns; at most 32 are supported",
-				 t->name, t->nkey);
+		snprintf(err, errlen, "%s has a primary key of %d columns; at most %d are supported",
+				 t->name, t->nkey, SNAP_MAX_KEYS);
 		return false;
 	}
 	return send_chunk(rd, err, errlen) && take_chunk(rd, err, errlen);

@@ -115,7 +115,12 @@ typedef struct SnapRange
 	bool		last;			/* its table's last range */
 	char	  **lo;				/* key values it starts at (>=); NULL: the start */
 	char	  **hi;				/* key values it stops before (<); NULL: the end */
+	bool		hi_inclusive;	/* it stops after hi (<=) */
+	char	   *filter;			/* an SQL condition on its rows, or NULL */
 } SnapRange;
+
+/* the most primary key columns a snapshot reads by */
+#define SNAP_MAX_KEYS 32
 
 typedef struct SnapPlan
 {
@@ -158,6 +163,10 @@ extern bool snap_reader_open(SnapReader *rd, PGconn *conn, const SnapTable *t,
 extern int	snap_reader_next(SnapReader *rd, const uint8_t **data, size_t *len, bool *last,
 							 char *err, size_t errlen);
 extern void snap_reader_close(SnapReader *rd);
+extern PGresult *snap_chunk(PGconn *conn, const SnapTable *t, const SnapRange *rg, char **after,
+							const char *exclude_columns, int limit, char *err, size_t errlen);
+extern bool snap_describe(PGconn *conn, uint32_t oid, SnapTable *t, char *err, size_t errlen);
+extern void snap_table_free(SnapTable *t);
 extern bool snap_range_begin(PGconn *conn, char *err, size_t errlen);
 extern bool snap_range_end(PGconn *conn, char *err, size_t errlen);
 

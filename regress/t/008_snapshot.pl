@@ -1,0 +1,260 @@
+# The initial snapshot: every existing row arrives as op "r", read by two
+# connections in key ranges while inserts, updates and deletes go on, and the
+# stream follows on from the slot's consistent point: replaying each topic per
+# key (as kcat reads it) gives exactly the table, and each key's history never
+# loses or doubles a change at the seam.  Then: tables without a key or
+# without privilege, kill -9 and SIGTERM during a snapshot, initial_only, and
+# when_needed healing a dropped slot.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Utils;
+use ShipperTest;
+use Test::More;
+
+my $node = start_node('snapshot');
+my $mock = start_mock();
+my $rows = 150000;
+
+$node->safe_psql('postgres', qq{
+	CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL, s text);
+	INSERT INTO acct SELECT i, 0, md5(i::text) FROM generate_series(1, $rows) i;
+	ANALYZE acct;
+	CREATE TABLE pair (a int, b text, c int NOT NULL, PRIMARY KEY (a, b));
+	INSERT INTO pair SELECT i % 100, 'k' || i, 0 FROM generate_series(1, 3000) i;
+	CREATE TABLE loose (x int, y text);
+	INSERT INTO loose SELECT i, 'y' || i FROM generate_series(1, 50) i;
+	CREATE TABLE vacant (id int PRIMARY KEY);
+	CREATE TABLE zsecret (id int PRIMARY KEY);
+	INSERT INTO zsecret VALUES (1);
+	CREATE ROLE shipper LOGIN REPLICATION;
+	GRANT SELECT ON acct, pair, loose, vacant TO shipper;
+	CREATE TABLE churn_ctl (stop bool);
+	INSERT INTO churn_ctl VALUES (false);
+	-- one transaction at a time until told to stop; every update adds 1, so
+	-- a key's values in Kafka must count up by one from its snapshot read
+	CREATE PROCEDURE churn(seed int) LANGUAGE plpgsql AS \$\$
+	DECLARE i int := seed;
+	BEGIN
+		WHILE NOT (SELECT stop FROM churn_ctl) LOOP
+			i := i + 1;
+			UPDATE acct SET v = v + 1 WHERE id = 1 + (i::int8 * 7919) % $rows;
+			UPDATE acct SET v = v + 1 WHERE id = 1 + (i * 31) % 2000;
+			DELETE FROM acct WHERE id = 1 + (i::int8 * 104729) % $rows;
+			INSERT INTO acct VALUES ($rows + i, 0, 'new');
+			UPDATE pair SET c = c + 1 WHERE a = i % 100 AND b = 'k' || (i * 13 % 3000 + 1);
+			COMMIT;
+		END LOOP;
+	END \$\$;
+});
+my @common = ('database.conninfo' => $node->connstr('postgres') . ' user=shipper',
+	'table.exclude.list' => 'public.churn_ctl',
+	'key.converter.schemas.enable' => 'false', 'value.converter.schemas.enable' => 'false');
+
+# Start churning; returns the session, to be stopped with stop_churn.
+sub start_churn
+{
+	my ($seed) = @_;
+	$node->safe_psql('postgres', 'UPDATE churn_ctl SET stop = false');
+	my $bg = $node->background_psql('postgres');
+	$bg->query_until(qr/churning/, "\\echo churning\nCALL churn($seed);\n\\echo churned\n");
+	my $start = $node->safe_psql('postgres', 'SELECT max(id) FROM acct');
+	wait_until(sub { $node->safe_psql('postgres', 'SELECT max(id) FROM acct') > $start + 100 },
+		'churn going');
+	return $bg;
+}
+
+sub stop_churn
+{
+	my ($bg) = @_;
+	$node->safe_psql('postgres', 'UPDATE churn_ctl SET stop = true');
+	$bg->query_until(qr/churned/, '');
+	$bg->quit;
+}
+
+# Replay a topic per key (one key is in one partition, in order) and check
+# each key's history: reads never go back, each update counts up by one from
+# the value before it, nothing follows a delete, no message is there twice.
+# Returns the state (key => after) and the problems found.
+sub replay
+{
+	my ($topic, $counter) = @_;
+	my (%state, %seen, @problems);
+	for my $m (@{ kcat_messages($mock, $topic) })
+	{
+		next unless defined $m->{value};    # a tombstone
+		my ($op) = $m->{value} =~ /"op":"(\w)"/;
+		my ($after) = $m->{value} =~ /"after":(\{[^{}]*\}|null)/;
+		my %row;
+		$row{$1} = $2 // $3 while $after =~ /"(\w+)":(?:"([^"]*)"|([^,}]*))/g;
+		my $key = $m->{key} // $after;
+		my $at = "$m->{headers}{'cellcdc.commit_lsn'}/$m->{headers}{'cellcdc.seq'}";
+		push @problems, "$key: twice at $at" if $seen{"$key $at"}++;
+		my $before = $state{$key};
+		if ($op eq 'r')
+		{
+			push @problems, "$key: read $row{$counter} after $before->{$counter}"
+			  if $before && $row{$counter} < $before->{$counter};
+			$state{$key} = \%row;
+		}
+		elsif ($op eq 'u')
+		{
+			push @problems, "$key: update to $row{$counter} after "
+			  . ($before ? $before->{$counter} : 'nothing')
+			  unless $before && $row{$counter} == $before->{$counter} + 1;
+			$state{$key} = \%row;
+		}
+		elsif ($op eq 'c')
+		{
+			push @problems, "$key: created twice" if $before;
+			$state{$key} = \%row;
+		}
+		elsif ($op eq 'd')
+		{
+			push @problems, "$key: deleted while absent" unless $before;
+			delete $state{$key};
+		}
+	}
+	return (\%state, \@problems);
+}
+
+# The topic replayed must be the table: no key missing, none extra, none stale.
+sub matches_table
+{
+	my ($prefix, $label) = @_;
+	my ($acct, $acct_problems) = replay("$prefix.public.acct", 'v');
+	my %table = map { my ($id, $v, $s) = split /\|/; ($id => "$v|$s") }
+	  split /\n/, $node->safe_psql('postgres', 'SELECT id, v, s FROM acct');
+	my ($missing, $extra, $stale) = (0, 0, 0);
+	for my $key (keys %$acct)
+	{
+		my $id = $acct->{$key}{id};
+		if (!exists $table{$id}) { $extra++; next; }
+		$stale++ if $table{$id} ne "$acct->{$key}{v}|$acct->{$key}{s}";
+	}
+	$missing = scalar(keys %table) - (scalar(keys %$acct) - $extra);
+	is("$missing missing, $extra extra, $stale stale", '0 missing, 0 extra, 0 stale',
+		"$label: acct replayed from Kafka is the table (" . scalar(keys %table) . ' rows)');
+	is(join("\n", @$acct_problems[0 .. ($#$acct_problems > 4 ? 4 : $#$acct_problems)]), '',
+		"$label: every acct key's history is whole (" . scalar(@$acct_problems) . ' problems)');
+
+	my ($pair, $pair_problems) = replay("$prefix.public.pair", 'c');
+	my $sum = 0;
+	$sum += $_->{c} for values %$pair;
+	is(scalar(keys %$pair) . " keys, sum $sum",
+		'3000 keys, sum ' . $node->safe_psql('postgres', 'SELECT sum(c) FROM pair'),
+		"$label: pair (composite key) replayed is the table");
+	is(scalar(@$pair_problems), 0, "$label: every pair key's history is whole");
+}
+
+# 1. Two connections, key ranges, small chunks, while the churn goes on.
+my $bg = start_churn(0);
+my $sh = start_shipper($node, $mock, @common, 'slot.name' => 'snap',
+	'snapshot.max.threads' => '2', 'snapshot.fetch.size' => '997',
+	'log.progress.interval.ms' => '1000');
+stop_churn($bg);
+my $end = $node->safe_psql('postgres', "SELECT pg_current_wal_lsn() - '0/0'");
+wait_until(sub { slot_confirmed($node, 'snap') >= $end }, 'the churn streamed');
+is(stop_shipper($sh), 0, 'stopped');
+my $log = $sh->{err};
+like($log, qr/created replication slot "snap" at \S+, with a snapshot of that point/,
+	'the slot exported its snapshot');
+like($log, qr/snapshot of 5 tables \(about \d+ rows\) at LSN \S+ with 2 connections/,
+	'read by two connections');
+like($log, qr/snapshot of public\.acct: 8 key ranges/, 'the large table split into key ranges');
+like($log, qr/snapshot of public\.loose: no primary key, so read whole/,
+	'a table without a primary key is read whole, and said so');
+like($log, qr/ERROR .*snapshot of public\.zsecret failed: the shipper's role may not read public\.zsecret: GRANT SELECT ON public\.zsecret TO shipper/,
+	'a table without SELECT privilege fails alone, saying what to do');
+like($log, qr/snapshot done: \d+ rows of 4 tables/, 'the others are done');
+like($log, qr/snapshot: \d+ rows of about \d+/, 'progress was logged');
+matches_table('emp-test', 'snapshot with churn');
+
+my @reads = grep { defined $_->{value} && $_->{value} =~ /"op":"r"/ }
+  map { @{ kcat_messages($mock, "emp-test.public.$_") } } qw(acct loose pair);
+my %marks;
+for my $read (@reads)
+{
+	$marks{$1}++ if $read->{value} =~ /"snapshot":"([a-z_]+)"/;
+}
+is(join(',', map { "$_=$marks{$_}" } sort keys %marks),
+	'first=1,first_in_data_collection=2,last_in_data_collection=3,true=' . (scalar(@reads) - 6),
+	'source.snapshot markers as Debezium sets them (no "last": the last table failed)');
+is(scalar(grep { $_->{headers}{'cellcdc.seq'} eq '0' } @reads), scalar(@reads),
+	'reads carry seq 0');
+is(scalar(grep { !defined $_->{key} } @{ kcat_messages($mock, 'emp-test.public.loose') }), 50,
+	'the rows without a key have null keys');
+is(scalar(@{ kcat_messages($mock, 'emp-test.public.zsecret') }), 0,
+	'nothing was sent for the table that failed');
+
+# 2. kill -9 during the snapshot: the next start takes it again at a new slot.
+$bg = start_churn(1_000_000);
+my $victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
+		ShipperTest::properties_file($node, $mock, @common,
+			'topic.prefix' => 'k9', 'slot.name' => 'k9', 'snapshot.fetch.size' => '500') ],
+	'>', \my $vout, '2>', \my $verr);
+wait_until(sub { kcat($mock, '-C', '-t', 'k9.public.acct', '-e', '-q', '-c', '1000') =~ tr/\n// >= 1000 },
+	'the snapshot under way');
+$victim->signal('KILL');
+$victim->finish;
+$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'k9',
+	'slot.name' => 'k9');
+like($sh->{err}, qr/the initial snapshot of slot "k9" did not finish; taking it again/,
+	'kill -9 during the snapshot: taken again');
+stop_churn($bg);
+$end = $node->safe_psql('postgres', "SELECT pg_current_wal_lsn() - '0/0'");
+wait_until(sub { slot_confirmed($node, 'k9') >= $end }, 'the churn streamed after kill -9');
+is(stop_shipper($sh), 0, 'stopped');
+matches_table('k9', 'after kill -9');
+
+# 3. SIGTERM during the snapshot: a clean stop, then taken again.
+$sh = { out => '', err => '' };
+$sh->{run} = IPC::Run::start([ $ShipperTest::shipper, '-c',
+		ShipperTest::properties_file($node, $mock, @common,
+			'topic.prefix' => 'term', 'slot.name' => 'term', 'snapshot.fetch.size' => '500') ],
+	'>', \$sh->{out}, '2>', \$sh->{err});
+wait_until(sub { kcat($mock, '-C', '-t', 'term.public.acct', '-e', '-q', '-c', '1000') =~ tr/\n// >= 1000 },
+	'the snapshot under way');
+is(stop_shipper($sh), 0, 'SIGTERM during the snapshot: exit 0');
+like($sh->{err}, qr/stopped during the snapshot; the next start takes it again from the beginning/,
+	'saying what happens next');
+$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'term',
+	'slot.name' => 'term');
+like($sh->{err}, qr/snapshot done/, 'the next start took it');
+is(stop_shipper($sh), 0, 'stopped');
+matches_table('term', 'after SIGTERM');
+
+# 4. initial_only: a snapshot of now, no slot, exit 0.
+my ($rc, $err) = run_shipper($node, $mock, @common,
+	'topic.prefix' => 'only', 'slot.name' => 'only', 'snapshot.mode' => 'initial_only');
+is($rc, 0, 'initial_only: exit 0');
+like($err, qr/snapshot\.mode=initial_only: the snapshot is in Kafka; exiting without streaming/,
+	'saying so');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'only'"),
+	'0', 'no slot is left behind');
+matches_table('only', 'initial_only');
+
+# 5. when_needed: a slot dropped while the shipper was stopped heals itself.
+$node->safe_psql('postgres', "SELECT pg_drop_replication_slot('snap')");
+$node->safe_psql('postgres', 'UPDATE acct SET v = v + 1 WHERE id <= 10');
+$sh = start_shipper($node, $mock, @common, 'slot.name' => 'snap',
+	'snapshot.mode' => 'when_needed', 'topic.prefix' => 'healed');
+like($sh->{err}, qr/WARN .*slot "snap" does not exist, but this shipper created it .*snapshot\.mode=when_needed takes a new snapshot/,
+	'when_needed: the gap is named, and healed');
+is(stop_shipper($sh), 0, 'stopped');
+matches_table('healed', 'when_needed');
+
+# 6. A snapshot needs the extension.
+$node->safe_psql('postgres', 'CREATE DATABASE bare');
+($rc, $err) = run_shipper($node, $mock, 'database.conninfo' => $node->connstr('bare'),
+	'slot.name' => 'bare');
+is($rc, 2, 'no extension: exit 2');
+like($err, qr/snapshots read rows through the cellcdc extension, which database "bare" does not have: run CREATE EXTENSION cellcdc there/,
+	'saying what to do');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'bare'"),
+	'0', 'before creating the slot');
+
+$node->stop;
+mock_control($mock, 'quit');
+done_testing();

@@ -1,0 +1,1030 @@
+/*
+ * incremental.c
+ *		Incremental snapshots: a table's existing rows read while streaming
+ *		goes on, in key-ordered chunks, each inside a window of watermarks
+ *		(the DBLog algorithm), with no lock, no pause and no signal table.
+ *
+ * For each chunk: write a low watermark into the WAL (a non-transactional
+ * logical decoding message, prefix cellcdc.watermark), read the chunk
+ * (snapshot.fetch.size rows after the last key read; its own statement
+ * snapshot), render it and hold it, then write a high watermark.  The
+ * stream brings the low watermark: from then on any change to a key held
+ * drops that key's read, since the change is as new or newer.  At the high
+ * watermark the reads left go out (op "r", source.snapshot "incremental")
+ * ahead of everything the stream brings after it.  So a key's history in
+ * Kafka never goes back, and a read never hides a change.
+ *
+ * Work comes from requests (cellcdc.request_snapshot() in the database, or
+ * cellcdc-shipper --snapshot: a transactional message, prefix
+ * cellcdc.snapshot, that the stream brings), from tables newly captured,
+ * and from an initial snapshot that was interrupted (its ranges left).
+ * The queue is kept in the slot's record in Kafka, as it stands once Kafka
+ * has every read before it (each change is tied to an LSN the slot must
+ * confirm first), so a restart, anywhere, goes on from the last chunk
+ * delivered and never skips one.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "record.h"
+#include "session.h"
+
+#define WATERMARK_PREFIX "cellcdc.watermark"
+#define REQUEST_PREFIX "cellcdc.snapshot"
+
+/* a table (or a key range of one) still to read */
+typedef struct IncItem
+{
+	struct IncItem *next;
+	char	   *table;			/* "schema"."table", quoted as SQL needs */
+	char	   *filter;			/* an SQL condition on its rows, or NULL */
+	int			nkey;			/* values in lo, hi, after */
+	char	  **lo;				/* where it starts (>=), NULL: the start */
+	char	  **hi;				/* where it stops (< or <=), NULL: see below */
+	bool		hi_inclusive;
+	char	  **after;			/* key values of the last row delivered, or NULL */
+	bool		started;		/* hi is fixed: the largest key when it started */
+	uint64_t	rows;			/* delivered by this process, for the log */
+	int64_t		began;			/* mono ms of its first chunk here, 0: none yet */
+} IncItem;
+
+/* a queue state that the record may carry once the slot confirms lsn */
+typedef struct Pending
+{
+	struct Pending *next;
+	uint64_t	lsn;
+	char	   *state;
+} Pending;
+
+/* a read held in the window */
+typedef struct HeldRead
+{
+	Buf			key;
+	Buf			value;
+	bool		dropped;		/* a streamed change to its key came in the window */
+} HeldRead;
+
+enum
+{
+	WINDOW_NONE,				/* no chunk */
+	WINDOW_WRITTEN,				/* the low watermark is in the WAL */
+	WINDOW_OPEN					/* and the stream has brought it */
+};
+
+struct Incremental
+{
+	IncItem    *head;
+	bool		paused;
+	uint64_t	chunks;			/* for watermark ids */
+	char	   *acked;			/* the queue as of the last LSN the slot confirmed */
+	Pending    *pending;		/* later states, oldest first */
+	Pending    *pending_tail;
+	bool		record_due;		/* acked changed since the record was written */
+
+	/* for one session */
+	PGconn	   *conn;
+	Renderer   *renderer;
+	SnapTable	table;			/* the head item's table, described */
+	Buf			relation;
+	int			window;
+	char		id[64];			/* the chunk's watermark id */
+	char	   *topic;			/* its table's topic */
+	HeldRead   *held;
+	int			nheld,
+				capheld;
+	char	  **last;			/* key values of the chunk's last row */
+	bool		ends_item;		/* the chunk is its item's last */
+	SnapshotSource src;
+	bool		cursor_open;	/* reading a table without a key */
+};
+
+static void
+free_values(char **v, int n)
+{
+	for (int k = 0; v && k < n; k++)
+		free(v[k]);
+	free(v);
+}
+
+static void
+item_free(IncItem *it)
+{
+	free(it->table);
+	free(it->filter);
+	free_values(it->lo, it->nkey);
+	free_values(it->hi, it->nkey);
+	free_values(it->after, it->nkey);
+	free(it);
+}
+
+static void
+queue_clear(Incremental *inc)
+{
+	while (inc->head)
+	{
+		IncItem    *n = inc->head->next;
+
+		item_free(inc->head);
+		inc->head = n;
+	}
+}
+
+static void
+queue_append(Incremental *inc, IncItem *it)
+{
+	IncItem   **p = &inc->head;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = it;
+}
+
+/* ---------- the queue as JSON, for the slot's record ---------- */
+
+static json_t *
+values_json(char **v, int n)
+{
+	json_t	   *a;
+
+	if (v == NULL)
+		return json_null();
+	a = json_array();
+	for (int k = 0; k < n; k++)
+		json_array_append_new(a, json_string(v[k]));
+	return a;
+}
+
+static char **
+values_from(json_t *a, int *n)
+{
+	char	  **v;
+
+	if (!json_is_array(a))
+		return NULL;
+	*n = (int) json_array_size(a);
+	v = xmalloc((*n ? *n : 1) * sizeof(char *));
+	for (int k = 0; k < *n; k++)
+		v[k] = xstrdup(json_string_value(json_array_get(a, k)) ?
+					   json_string_value(json_array_get(a, k)) : "");
+	return v;
+}
+
+/* The queue: [{"table":..,"filter":..,"lo":[..],"hi":[..],...}, ...] */
+static char *
+queue_json(const Incremental *inc)
+{
+	json_t	   *a = json_array();
+	char	   *text;
+
+	for (IncItem *it = inc->head; it; it = it->next)
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:o, s:o, s:b, s:o, s:b}",
+										   "table", it->table, "filter", it->filter,
+										   "lo", values_json(it->lo, it->nkey),
+										   "hi", values_json(it->hi, it->nkey),
+										   "hi_inclusive", it->hi_inclusive,
+										   "after", values_json(it->after, it->nkey),
+										   "started", it->started));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+/*
+ * The ranges of an initial snapshot not in Kafka yet (left[i] for range
+ * i), as a queue for the record: read incrementally if it is interrupted.
+ */
+char *
+incremental_ranges_json(const SnapPlan *plan, const bool *left)
+{
+	json_t	   *a = json_array();
+	char	   *text;
+
+	for (int i = 0; i < plan->nranges; i++)
+	{
+		const SnapRange *rg = &plan->ranges[i];
+		const SnapTable *t = &plan->tables[rg->table];
+
+		if (left[i])
+			json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:b, s:b}", "table", t->name,
+											   "lo", values_json(rg->lo, t->nkey),
+											   "hi", values_json(rg->hi, t->nkey),
+											   "hi_inclusive", false, "started", true));
+	}
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+/* Replace the queue with the one in text (a record's). */
+static void
+queue_load(Incremental *inc, const char *text)
+{
+	json_t	   *a = text ? json_loads(text, 0, NULL) : NULL;
+	size_t		i;
+	json_t	   *o;
+
+	queue_clear(inc);
+	json_array_foreach(a, i, o)
+	{
+		IncItem    *it = xcalloc(1, sizeof(IncItem));
+		const char *filter = json_string_value(json_object_get(o, "filter"));
+		int			n = 0;
+
+		it->table = xstrdup(json_string_value(json_object_get(o, "table")) ?
+							json_string_value(json_object_get(o, "table")) : "");
+		it->filter = filter ? xstrdup(filter) : NULL;
+		it->lo = values_from(json_object_get(o, "lo"), &n);
+		it->hi = values_from(json_object_get(o, "hi"), &n);
+		it->after = values_from(json_object_get(o, "after"), &n);
+		it->nkey = n;
+		it->hi_inclusive = json_is_true(json_object_get(o, "hi_inclusive"));
+		it->started = json_is_true(json_object_get(o, "started"));
+		queue_append(inc, it);
+	}
+	json_decref(a);
+}
+
+/* The queue changed: the record may say so once the slot confirms lsn. */
+static void
+queue_changed(Incremental *inc, uint64_t lsn)
+{
+	Pending    *p = xcalloc(1, sizeof(Pending));
+
+	p->lsn = lsn;
+	p->state = queue_json(inc);
+	if (inc->pending_tail)
+		inc->pending_tail->next = p;
+	else
+		inc->pending = p;
+	inc->pending_tail = p;
+}
+
+Incremental *
+incremental_new(void)
+{
+	Incremental *inc = xcalloc(1, sizeof(Incremental));
+
+	inc->acked = xstrdup("[]");
+	return inc;
+}
+
+/* Take the queue from the slot's record (NULL: none). */
+void
+incremental_restore(Incremental *inc, const char *state)
+{
+	free(inc->acked);
+	inc->acked = xstrdup(state ? state : "[]");
+	queue_load(inc, inc->acked);
+}
+
+/* The queue as the record may carry it: what the slot has confirmed. */
+const char *
+incremental_state(Incremental *inc, uint64_t confirmed)
+{
+	while (inc->pending && inc->pending->lsn <= confirmed)
+	{
+		Pending    *p = inc->pending;
+
+		free(inc->acked);
+		inc->acked = p->state;
+		inc->pending = p->next;
+		if (inc->pending == NULL)
+			inc->pending_tail = NULL;
+		free(p);
+		inc->record_due = true;
+	}
+	return inc->acked;
+}
+
+/* Is there a queue state the slot has confirmed and no record has said? */
+bool
+incremental_record_due(Incremental *inc, uint64_t confirmed)
+{
+	(void) incremental_state(inc, confirmed);
+	return inc->record_due;
+}
+
+void
+incremental_recorded(Incremental *inc)
+{
+	inc->record_due = false;
+}
+
+/* Anything queued? */
+bool
+incremental_busy(const Incremental *inc)
+{
+	return inc->head != NULL;
+}
+
+/* ---------- one session's resources ---------- */
+
+static void
+drop_held(Incremental *inc)
+{
+	for (int i = 0; i < inc->nheld; i++)
+	{
+		buf_free(&inc->held[i].key);
+		buf_free(&inc->held[i].value);
+	}
+	inc->nheld = 0;
+	free_values(inc->last, inc->table.nkey);
+	inc->last = NULL;
+	free(inc->topic);
+	inc->topic = NULL;
+	inc->window = WINDOW_NONE;
+}
+
+/*
+ * The session ended: what was read but not confirmed is read again by the
+ * next, from the queue as the slot confirmed it.
+ */
+void
+incremental_end_session(Incremental *inc)
+{
+	drop_held(inc);
+	snap_table_free(&inc->table);
+	renderer_free(inc->renderer);
+	inc->renderer = NULL;
+	PQfinish(inc->conn);
+	inc->conn = NULL;
+	inc->cursor_open = false;
+	while (inc->pending)
+	{
+		Pending    *p = inc->pending;
+
+		inc->pending = p->next;
+		free(p->state);
+		free(p);
+	}
+	inc->pending_tail = NULL;
+	queue_load(inc, inc->acked);
+}
+
+/* The log line of an item done. */
+static void
+item_done(const IncItem *it, const char *name)
+{
+	double		secs = it->began ? (mono_ms() - it->began) / 1000.0 : 0;
+
+	log_info("incremental snapshot of %s%s%s done: %" PRIu64 " rows in %.1f s", name,
+			 it->lo || it->hi ? " (a key range)" : "", it->filter ? " (filtered)" : "",
+			 it->rows, secs);
+}
+
+/* At progress lines: how the snapshot at the head of the queue goes. */
+void
+incremental_report(const Incremental *inc)
+{
+	const IncItem *it = inc->head;
+	int			queued = 0;
+
+	if (it == NULL)
+		return;
+	for (const IncItem *q = it->next; q; q = q->next)
+		queued++;
+	if (inc->paused)
+		log_info("incremental snapshots paused; %d queued", queued + 1);
+	else if (inc->table.name && it->began && inc->table.estimate > 0)
+		log_info("incremental snapshot of %s: %" PRIu64 " rows of about %" PRId64 " in %.0f s; "
+				 "%d more queued", inc->table.name, it->rows, inc->table.estimate,
+				 (mono_ms() - it->began) / 1000.0, queued);
+	else if (inc->table.name && it->began)
+		log_info("incremental snapshot of %s: %" PRIu64 " rows in %.0f s; %d more queued",
+				 inc->table.name, it->rows, (mono_ms() - it->began) / 1000.0, queued);
+}
+
+/* ---------- the window ---------- */
+
+/* A chunk row's message: held until the high watermark. */
+static bool
+hold(void *arg, const OutMessage *m)
+{
+	Incremental *inc = arg;
+	HeldRead   *h;
+
+	if (inc->nheld == inc->capheld)
+	{
+		inc->capheld = inc->capheld ? inc->capheld * 2 : 256;
+		inc->held = xrealloc(inc->held, inc->capheld * sizeof(HeldRead));
+		memset(inc->held + inc->nheld, 0, (inc->capheld - inc->nheld) * sizeof(HeldRead));
+	}
+	h = &inc->held[inc->nheld++];
+	buf_reset(&h->key);
+	buf_reset(&h->value);
+	buf_put(&h->key, m->key ? m->key : "", m->key ? m->key_len : 0);
+	buf_put(&h->value, m->value, m->value_len);
+	h->dropped = false;
+	if (inc->topic == NULL)
+		inc->topic = xstrdup(m->topic);
+	return true;
+}
+
+/* A streamed message: inside the window, a change to a held key drops its read. */
+void
+incremental_saw(Incremental *inc, const OutMessage *m)
+{
+	if (inc->window != WINDOW_OPEN || m->key == NULL || inc->topic == NULL ||
+		strcmp(m->topic, inc->topic) != 0)
+		return;
+	for (int i = 0; i < inc->nheld; i++)
+	{
+		HeldRead   *h = &inc->held[i];
+
+		if (!h->dropped && h->key.len == m->key_len && memcmp(h->key.data, m->key, m->key_len) == 0)
+			h->dropped = true;
+	}
+}
+
+/* Write a watermark into the WAL; its LSN into *lsn. */
+static bool
+watermark(Shipper *sh, const char *kind, uint64_t *lsn)
+{
+	Incremental *inc = sh->inc;
+	char		content[96];
+	const char *params[2] = {WATERMARK_PREFIX, content};
+	PGresult   *res;
+
+	snprintf(content, sizeof(content), "%s:%s", inc->id, kind);
+	res = PQexecParams(inc->conn, "SELECT pg_logical_emit_message(false, $1, $2)",
+					   2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		PQclear(res);
+		return session_fail(sh, RESTART, "cannot write a snapshot watermark: %s",
+							pg_error(inc->conn));
+	}
+	*lsn = lsn_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+/* The head item cannot be read: say why, drop it, and go on with the others. */
+static void
+give_up_item(Shipper *sh, const char *why)
+{
+	Incremental *inc = sh->inc;
+	IncItem    *it = inc->head;
+
+	log_error("incremental snapshot of %s stopped: %s", it->table, why);
+	inc->head = it->next;
+	item_free(it);
+	snap_table_free(&inc->table);
+	queue_changed(inc, sh->received);
+}
+
+/* The table's largest key now: where a snapshot that started now ends. */
+static bool
+fix_end(Shipper *sh, IncItem *it)
+{
+	Incremental *inc = sh->inc;
+	SnapTable  *t = &inc->table;
+	Buf			sql = {0};
+	PGresult   *res;
+
+	buf_puts(&sql, "SELECT ");
+	for (int k = 0; k < t->nkey; k++)
+		buf_printf(&sql, "%st.%s::text", k ? ", " : "", t->keys[k]);
+	buf_printf(&sql, " FROM ONLY %s t ORDER BY ", t->name);
+	for (int k = 0; k < t->nkey; k++)
+		buf_printf(&sql, "%st.%s DESC", k ? ", " : "", t->keys[k]);
+	buf_puts(&sql, " LIMIT 1");
+	res = PQexec(inc->conn, sql.data);
+	buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		give_up_item(sh, pg_error(inc->conn));
+		PQclear(res);
+		return false;
+	}
+	it->started = true;
+	if (PQntuples(res) == 1)
+	{
+		it->nkey = t->nkey;
+		it->hi = xmalloc(t->nkey * sizeof(char *));
+		for (int k = 0; k < t->nkey; k++)
+			it->hi[k] = xstrdup(PQgetvalue(res, 0, k));
+		it->hi_inclusive = true;
+	}
+	PQclear(res);
+	return true;
+}
+
+/* Describe the head item's table; false (item dropped) when it cannot be read. */
+static bool
+describe_head(Shipper *sh)
+{
+	Incremental *inc = sh->inc;
+	IncItem    *it = inc->head;
+	const char *params[1] = {it->table};
+	PGresult   *res = PQexecParams(inc->conn, "SELECT to_regclass($1)::oid", 1, NULL, params,
+								   NULL, NULL, 0);
+	char		err[ERRLEN] = "";
+	uint32_t	oid = 0;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
+		oid = (uint32_t) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (oid == 0)
+	{
+		give_up_item(sh, "the table does not exist (dropped or renamed?)");
+		return false;
+	}
+	if (!snap_describe(inc->conn, oid, &inc->table, err, sizeof(err)))
+	{
+		give_up_item(sh, err);
+		return false;
+	}
+	if (inc->table.failed[0])
+	{
+		snprintf(err, sizeof(err), "%s", inc->table.failed);
+		give_up_item(sh, err);
+		return false;
+	}
+	if (inc->table.nkey == 0)
+		log_info("incremental snapshot of %s: no primary key, so read whole, without a window "
+				 "(its messages have no key to order by)", it->table);
+	if (it->nkey && it->nkey != inc->table.nkey)
+	{
+		give_up_item(sh, "its primary key changed since the snapshot started; request it again");
+		return false;
+	}
+	if (!snap_relation(inc->conn, &inc->table, sh->cfg->exclude_columns, &inc->relation,
+					   err, sizeof(err)) ||
+		!renderer_feed(inc->renderer, (const uint8_t *) inc->relation.data, inc->relation.len,
+					   0, hold, inc))
+	{
+		give_up_item(sh, err[0] ? err : renderer_error(inc->renderer));
+		return false;
+	}
+	return it->started || inc->table.nkey == 0 || fix_end(sh, it);
+}
+
+/* A read of a table without a key goes out at once: no key, no conflict to wait for. */
+static bool
+send_now(void *arg, const OutMessage *m)
+{
+	Shipper    *sh = arg;
+
+	return stream_send(sh, inflight_settled(&sh->fl, sh->received), m);
+}
+
+/*
+ * The next part of a table without a primary key, read whole through a
+ * cursor in one transaction (a lost connection starts it over).
+ */
+static bool
+read_whole(Shipper *sh)
+{
+	Incremental *inc = sh->inc;
+	IncItem    *it = inc->head;
+	const char *params[1] = {sh->cfg->exclude_columns ? sh->cfg->exclude_columns : ""};
+	Buf			sql = {0};
+	PGresult   *res;
+	int			n;
+
+	if (!inc->cursor_open)
+	{
+		buf_printf(&sql, "DECLARE cellcdc_whole NO SCROLL CURSOR FOR "
+				   "SELECT cellcdc.snapshot_row(t.*, $1) FROM ONLY %s t", inc->table.name);
+		PQclear(PQexec(inc->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+		res = PQexecParams(inc->conn, sql.data, 1, NULL, params, NULL, NULL, 0);
+		buf_free(&sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			PQclear(res);
+			PQclear(PQexec(inc->conn, "ROLLBACK"));
+			give_up_item(sh, pg_error(inc->conn));
+			return true;
+		}
+		PQclear(res);
+		inc->cursor_open = true;
+	}
+	buf_printf(&sql, "FETCH %d FROM cellcdc_whole", sh->cfg->snapshot_fetch);
+	res = PQexecParams(inc->conn, sql.data, 0, NULL, NULL, NULL, NULL, 1);
+	buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		PQclear(res);
+		PQclear(PQexec(inc->conn, "ROLLBACK"));
+		inc->cursor_open = false;
+		give_up_item(sh, pg_error(inc->conn));
+		return true;
+	}
+	inc->src.lsn = sh->received;
+	inc->src.txid = 0;
+	inc->src.ts_us = wall_ms() * 1000;
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++)
+	{
+		if (!renderer_read(inc->renderer, (const uint8_t *) PQgetvalue(res, i, 0),
+						   PQgetlength(res, i, 0), &inc->src, MARK_INCREMENTAL, send_now, sh))
+		{
+			PQclear(res);
+			if (sink_failed(sh->sink))
+				return false;
+			give_up_item(sh, renderer_error(inc->renderer));
+			return true;
+		}
+		it->rows++;
+	}
+	PQclear(res);
+	if (n < sh->cfg->snapshot_fetch)
+	{
+		PQclear(PQexec(inc->conn, "COMMIT"));
+		inc->cursor_open = false;
+		item_done(it, inc->table.name);
+		inc->head = it->next;
+		item_free(it);
+		snap_table_free(&inc->table);
+		queue_changed(inc, sh->received);
+	}
+	return true;
+}
+
+/*
+ * Between transactions: open the next chunk's window when none is open.
+ * False when the session fails (a watermark cannot be written).
+ */
+bool
+incremental_step(Shipper *sh)
+{
+	Incremental *inc = sh->inc;
+	IncItem    *it;
+	SnapRange	rg = {0};
+	PGresult   *res;
+	char		err[ERRLEN];
+	uint64_t	low,
+				high;
+
+	if (inc->window != WINDOW_NONE || inc->paused || inc->head == NULL || sh->fl.open)
+		return true;
+	if (inc->conn == NULL)
+	{
+		if ((inc->conn = pg_connect(sh->cfg, false, err, sizeof(err))) == NULL)
+			return session_fail(sh, RESTART, "incremental snapshot: %s", err);
+		/* a request's filter runs here: it may read, never write */
+		PQclear(PQexec(inc->conn, "SET default_transaction_read_only = on"));
+		inc->renderer = renderer_new(sh->cfg, sh->cfg->dbname ? sh->cfg->dbname : PQdb(inc->conn),
+									 meta_lookup, inc->conn, sh->claims);
+	}
+	while (inc->head && inc->table.name == NULL)
+		if (!describe_head(sh))
+			continue;
+	if ((it = inc->head) == NULL)
+		return true;
+	if (it->began == 0)
+		it->began = mono_ms();
+	if (inc->table.nkey == 0)
+		return read_whole(sh);
+
+	snprintf(inc->id, sizeof(inc->id), "%s:%d:%" PRIu64, sh->cfg->slot_name, (int) getpid(),
+			 ++inc->chunks);
+	if (!watermark(sh, "low", &low))
+		return false;
+	rg.lo = it->lo;
+	rg.hi = it->hi;
+	rg.hi_inclusive = it->hi_inclusive;
+	rg.filter = it->filter;
+	res = snap_chunk(inc->conn, &inc->table, &rg, it->after, sh->cfg->exclude_columns,
+					 sh->cfg->snapshot_fetch, err, sizeof(err));
+	if (res == NULL)
+	{
+		give_up_item(sh, err);
+		return true;
+	}
+	inc->src.lsn = low;
+	inc->src.txid = 0;
+	inc->src.ts_us = wall_ms() * 1000;
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!renderer_read(inc->renderer, (const uint8_t *) PQgetvalue(res, i, 0),
+						   PQgetlength(res, i, 0), &inc->src, MARK_INCREMENTAL, hold, inc))
+		{
+			snprintf(err, sizeof(err), "a row cannot be rendered: %s", renderer_error(inc->renderer));
+			PQclear(res);
+			drop_held(inc);
+			give_up_item(sh, err);
+			return true;
+		}
+	inc->ends_item = PQntuples(res) < sh->cfg->snapshot_fetch;
+	if (PQntuples(res) > 0)
+	{
+		int			last = PQntuples(res) - 1;
+
+		inc->last = xmalloc(inc->table.nkey * sizeof(char *));
+		for (int k = 0; k < inc->table.nkey; k++)
+			inc->last[k] = xstrndup(PQgetvalue(res, last, k + 1), PQgetlength(res, last, k + 1));
+	}
+	PQclear(res);
+	if (!watermark(sh, "high", &high))
+		return false;
+	inc->window = WINDOW_WRITTEN;
+	return true;
+}
+
+/* The high watermark: the reads left go out, tied to its LSN; the item moves on. */
+static void
+close_window(Shipper *sh, uint64_t lsn)
+{
+	Incremental *inc = sh->inc;
+	IncItem    *it = inc->head;
+	Txn		   *t = sh->fl.tail;	/* the watermark's own entry */
+
+	for (int i = 0; i < inc->nheld; i++)
+	{
+		HeldRead   *h = &inc->held[i];
+		OutMessage	m = {.topic = inc->topic,.key = h->key.len ? h->key.data : NULL,
+		.key_len = h->key.len,.value = h->value.data,.value_len = h->value.len,
+		.commit_lsn = inc->src.lsn};
+
+		if (h->dropped)
+			continue;
+		if (!stream_send(sh, t, &m))
+			break;
+		it->rows++;
+	}
+	if (inc->last)
+	{
+		free_values(it->after, it->nkey);
+		it->after = inc->last;
+		it->nkey = inc->table.nkey;
+		inc->last = NULL;
+	}
+	if (inc->ends_item)
+	{
+		item_done(it, inc->table.name);
+		inc->head = it->next;
+		item_free(it);
+		snap_table_free(&inc->table);
+	}
+	drop_held(inc);
+	queue_changed(inc, lsn);
+}
+
+/* ---------- messages the stream brings ---------- */
+
+/* A request: {"action":..,"schema":..,"table":..,"filter":..}. */
+static void
+on_request(Shipper *sh, const CdcMessage *m, uint64_t lsn)
+{
+	Incremental *inc = sh->inc;
+	json_t	   *o = json_loadb(m->content.data, m->content.len, 0, NULL);
+	const char *action = json_string_value(json_object_get(o, "action"));
+	const char *schema = json_string_value(json_object_get(o, "schema"));
+	const char *table = json_string_value(json_object_get(o, "table"));
+	const char *filter = json_string_value(json_object_get(o, "filter"));
+	const char *slot = json_string_value(json_object_get(o, "slot"));
+	char	   *quoted = NULL;
+	uint64_t	safe = sh->fl.open ? sh->fl.open->final_lsn : lsn;
+
+	if (action == NULL)
+	{
+		log_warn("ignored a snapshot request at LSN " LSN_FMT " that is not one: %.*s",
+				 LSN_ARGS(lsn), (int) (m->content.len > 200 ? 200 : m->content.len), m->content.data);
+		json_decref(o);
+		return;
+	}
+	if (slot && strcmp(slot, sh->cfg->slot_name) != 0)
+	{
+		json_decref(o);
+		return;					/* another shipper's */
+	}
+	if (schema && table)
+	{
+		Buf			b = {0};
+
+		buf_printf(&b, "\"%s\".\"%s\"", schema, table);
+		quoted = buf_take(&b, NULL);
+	}
+	if (strcmp(action, "execute") == 0 && quoted)
+	{
+		IncItem    *it;
+
+		if (filter && strchr(filter, ';'))
+			log_error("snapshot request for %s ignored: its filter is not one SQL condition "
+					  "(it has a \";\")", quoted);
+		else if (!config_table_captured(sh->cfg, schema, table))
+			log_error("snapshot request for %s ignored: this shipper does not capture it "
+					  "(table.include.list / table.exclude.list); add it to the lists first",
+					  quoted);
+		else
+		{
+			for (it = inc->head; it; it = it->next)
+				if (strcmp(it->table, quoted) == 0 && !it->started && !it->lo &&
+					((it->filter == NULL && filter == NULL) ||
+					 (it->filter && filter && strcmp(it->filter, filter) == 0)))
+					break;
+			if (it)
+				log_info("snapshot request for %s: already queued", quoted);
+			else
+			{
+				it = xcalloc(1, sizeof(IncItem));
+				it->table = xstrdup(quoted);
+				it->filter = filter ? xstrdup(filter) : NULL;
+				queue_append(inc, it);
+				log_info("incremental snapshot of %s.%s requested%s%s", schema, table,
+						 filter ? " with filter " : "", filter ? filter : "");
+				queue_changed(inc, safe);
+			}
+		}
+	}
+	else if (strcmp(action, "stop") == 0)
+	{
+		IncItem   **p = &inc->head;
+		int			stopped = 0;
+
+		while (*p)
+		{
+			IncItem    *it = *p;
+
+			if (quoted && strcmp(it->table, quoted) != 0)
+				p = &it->next;
+			else if (it == inc->head && inc->window != WINDOW_NONE)
+			{
+				inc->ends_item = true;	/* its open chunk is its last */
+				stopped++;
+				p = &it->next;
+			}
+			else
+			{
+				if (it == inc->head)
+					snap_table_free(&inc->table);
+				*p = it->next;
+				item_free(it);
+				stopped++;
+			}
+		}
+		log_info("%d incremental snapshot%s%s%s stopped", stopped, stopped == 1 ? "" : "s",
+				 quoted ? " of " : "", quoted ? quoted : "");
+		queue_changed(inc, safe);
+	}
+	else if (strcmp(action, "pause") == 0 || strcmp(action, "resume") == 0)
+	{
+		inc->paused = action[0] == 'p';
+		log_info("incremental snapshots %s", inc->paused ? "paused" : "resumed");
+	}
+	else
+		log_warn("ignored a snapshot request with action \"%s\"", action);
+	free(quoted);
+	json_decref(o);
+}
+
+/*
+ * A logical decoding message of ours, kept out of Kafka: a watermark or a
+ * snapshot request.  True when it was one (the caller renders it otherwise).
+ */
+bool
+incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
+{
+	Incremental *inc = sh->inc;
+	CdcReader	r;
+	CdcMessage	m;
+	size_t		idlen = strlen(inc->id);
+
+	cdc_reader_init(&r, data + 1, len - 1);
+	if (!cdc_read_message(&r, &m))
+		return false;
+	if (m.prefix.len == sizeof(REQUEST_PREFIX) - 1 &&
+		memcmp(m.prefix.data, REQUEST_PREFIX, m.prefix.len) == 0)
+	{
+		on_request(sh, &m, lsn);
+		return true;
+	}
+	if (m.prefix.len != sizeof(WATERMARK_PREFIX) - 1 ||
+		memcmp(m.prefix.data, WATERMARK_PREFIX, m.prefix.len) != 0)
+		return false;
+	/* ours, for the open chunk: "<id>:low" or "<id>:high"; others are old or another's */
+	if (inc->window == WINDOW_NONE || m.content.len <= idlen ||
+		memcmp(m.content.data, inc->id, idlen) != 0 || m.content.data[idlen] != ':')
+		return true;
+	if (m.content.len == idlen + 4 && memcmp(m.content.data + idlen + 1, "low", 3) == 0)
+		inc->window = WINDOW_OPEN;
+	else if (m.content.len == idlen + 5 && memcmp(m.content.data + idlen + 1, "high", 4) == 0 &&
+			 inc->window == WINDOW_OPEN)
+		close_window(sh, lsn);
+	return true;
+}
+
+/* Queue tables whose existing rows are to be read (newly captured ones). */
+void
+incremental_add_table(Shipper *sh, const char *quoted)
+{
+	IncItem    *it = xcalloc(1, sizeof(IncItem));
+
+	it->table = xstrdup(quoted);
+	queue_append(sh->inc, it);
+	queue_changed(sh->inc, 0);
+}
+
+/* ---------- requests from the command line ---------- */
+
+/*
+ * cellcdc-shipper --snapshot TABLE [--filter SQL] (and --stop-snapshot,
+ * --pause-snapshots, --resume-snapshots): write the request into the WAL,
+ * for the running shipper of this slot to find in its stream, and exit.
+ * The table must exist and be captured, the filter must be valid SQL on
+ * it: each is checked here, so that a mistake is told to the person who
+ * made it.  Returns the exit status.
+ */
+int
+incremental_request(const Config *cfg)
+{
+	char		err[ERRLEN];
+	PGconn	   *conn = pg_connect(cfg, false, err, sizeof(err));
+	const char *params[3];
+	PGresult   *res;
+	char	   *schema = NULL,
+			   *table = NULL,
+			   *content;
+	json_t	   *msg;
+	int			rc = EXIT_CONFIG;
+
+	if (conn == NULL)
+	{
+		log_error("%s", err);
+		return EXIT_STARTUP;
+	}
+	if (cfg->request_table)
+	{
+		params[0] = cfg->request_table;
+		res = PQexecParams(conn, "SELECT n.nspname, c.relname, c.oid::regclass::text"
+						   " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+						   " WHERE c.oid = to_regclass($1)", 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		{
+			log_error("--%s %s: %s", strcmp(cfg->request_action, "stop") == 0 ? "stop-snapshot" : "snapshot",
+					  cfg->request_table, PQresultStatus(res) == PGRES_TUPLES_OK ?
+					  "no such table (write schema.table, quoted as SQL needs)" : pg_error(conn));
+			PQclear(res);
+			goto done;
+		}
+		schema = xstrdup(PQgetvalue(res, 0, 0));
+		table = xstrdup(PQgetvalue(res, 0, 1));
+		PQclear(res);
+		if (strcmp(cfg->request_action, "execute") == 0 && !config_table_captured(cfg, schema, table))
+		{
+			log_error("--snapshot %s: this shipper does not capture it (table.include.list / "
+					  "table.exclude.list); add it to the lists first", cfg->request_table);
+			goto done;
+		}
+	}
+	if (cfg->request_filter)
+	{
+		Buf			sql = {0};
+		char	   *ident = PQescapeIdentifier(conn, schema, strlen(schema));
+		char	   *ident2 = PQescapeIdentifier(conn, table, strlen(table));
+
+		/* the filter must be one expression on the table's rows, and read nothing else */
+		buf_printf(&sql, "EXPLAIN SELECT FROM ONLY %s.%s t WHERE (%s)", ident, ident2,
+				   cfg->request_filter);
+		PQfreemem(ident);
+		PQfreemem(ident2);
+		res = strchr(cfg->request_filter, ';') ? NULL : PQexec(conn, sql.data);
+		buf_free(&sql);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			log_error("--filter %s: %s", cfg->request_filter,
+					  res ? pg_error(conn) : "one SQL condition on the table's rows, with no \";\"");
+			PQclear(res);
+			goto done;
+		}
+		PQclear(res);
+	}
+	msg = json_pack("{s:s, s:s?, s:s?, s:s?, s:s}", "action", cfg->request_action,
+					"schema", schema, "table", table, "filter", cfg->request_filter,
+					"slot", cfg->slot_name);
+	content = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	params[0] = REQUEST_PREFIX;
+	params[1] = content;
+	res = PQexecParams(conn, "SELECT pg_logical_emit_message(true, $1, $2)", 2, NULL, params,
+					   NULL, NULL, 0);
+	free(content);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		log_error("cannot write the request: %s", pg_error(conn));
+		rc = EXIT_STARTUP;
+	}
+	else
+	{
+		log_info("asked the shipper of slot \"%s\" to %s%s%s (request at LSN %s); its log says "
+				 "when it is done", cfg->slot_name,
+				 strcmp(cfg->request_action, "execute") == 0 ? "snapshot " :
+				 strcmp(cfg->request_action, "stop") == 0 ? "stop the snapshots of " :
+				 strcmp(cfg->request_action, "pause") == 0 ? "pause its snapshots" :
+				 "resume its snapshots", table ? cfg->request_table : "",
+				 strcmp(cfg->request_action, "stop") == 0 && !table ? "every table" : "",
+				 PQgetvalue(res, 0, 0));
+		rc = EXIT_STOPPED;
+	}
+	PQclear(res);
+done:
+	free(schema);
+	free(table);
+	PQfinish(conn);
+	return rc;
+}
