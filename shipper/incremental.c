@@ -4,15 +4,19 @@
  *		goes on, in key-ordered chunks, each inside a window of watermarks
  *		(the DBLog algorithm), with no lock, no pause and no signal table.
  *
- * For each chunk: write a low watermark into the WAL (a non-transactional
- * logical decoding message, prefix cellcdc.watermark), read the chunk
- * (snapshot.fetch.size rows after the last key read; its own statement
- * snapshot), render it and hold it, then write a high watermark.  The
- * stream brings the low watermark: from then on any change to a key held
- * drops that key's read, since the change is as new or newer.  At the high
- * watermark the reads left go out (op "r", source.snapshot "incremental")
- * ahead of everything the stream brings after it.  So a key's history in
- * Kafka never goes back, and a read never hides a change.
+ * For each chunk: read it (snapshot.fetch.size rows after the last key
+ * read, in its own statement snapshot), render it and hold it, then write
+ * a high watermark into the WAL (a non-transactional logical decoding
+ * message, prefix cellcdc.watermark).  From the read on, any change the
+ * stream brings to a key held drops that key's read, since the change is
+ * as new or newer; at the high watermark the reads left go out (op "r",
+ * source.snapshot "incremental") ahead of everything the stream brings
+ * after it.  So a key's history in Kafka never goes back, and a read never
+ * hides a change.  DBLog opens the window at a low watermark written
+ * before the read; the shipper reads in the thread that consumes the
+ * stream, so it opens the window where the stream stands when it reads,
+ * which is earlier: that also covers a transaction that committed just
+ * before such a watermark but was not yet visible to the read.
  *
  * Work comes from requests (cellcdc.request_snapshot() in the database, or
  * cellcdc-shipper --snapshot: a transactional message, prefix
@@ -48,6 +52,7 @@ typedef struct IncItem
 	bool		hi_inclusive;
 	char	  **after;			/* key values of the last row delivered, or NULL */
 	bool		started;		/* hi is fixed: the largest key when it started */
+	bool		range;			/* a range an initial snapshot left */
 	uint64_t	rows;			/* delivered by this process, for the log */
 	int64_t		began;			/* mono ms of its first chunk here, 0: none yet */
 } IncItem;
@@ -71,8 +76,7 @@ typedef struct HeldRead
 enum
 {
 	WINDOW_NONE,				/* no chunk */
-	WINDOW_WRITTEN,				/* the low watermark is in the WAL */
-	WINDOW_OPEN					/* and the stream has brought it */
+	WINDOW_OPEN					/* a chunk is held until its high watermark */
 };
 
 struct Incremental
@@ -181,13 +185,13 @@ queue_json(const Incremental *inc)
 	char	   *text;
 
 	for (IncItem *it = inc->head; it; it = it->next)
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:o, s:o, s:b, s:o, s:b}",
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:o, s:o, s:b, s:o, s:b, s:b}",
 										   "table", it->table, "filter", it->filter,
 										   "lo", values_json(it->lo, it->nkey),
 										   "hi", values_json(it->hi, it->nkey),
 										   "hi_inclusive", it->hi_inclusive,
 										   "after", values_json(it->after, it->nkey),
-										   "started", it->started));
+										   "started", it->started, "range", it->range));
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return text;
@@ -209,10 +213,11 @@ incremental_ranges_json(const SnapPlan *plan, const bool *left)
 		const SnapTable *t = &plan->tables[rg->table];
 
 		if (left[i])
-			json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:b, s:b}", "table", t->name,
+			json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:b, s:b, s:b}", "table", t->name,
 											   "lo", values_json(rg->lo, t->nkey),
 											   "hi", values_json(rg->hi, t->nkey),
-											   "hi_inclusive", false, "started", true));
+											   "hi_inclusive", false, "started", true,
+											   "range", true));
 	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
@@ -243,6 +248,7 @@ queue_load(Incremental *inc, const char *text)
 		it->nkey = n;
 		it->hi_inclusive = json_is_true(json_object_get(o, "hi_inclusive"));
 		it->started = json_is_true(json_object_get(o, "started"));
+		it->range = json_is_true(json_object_get(o, "range"));
 		queue_append(inc, it);
 	}
 	json_decref(a);
@@ -314,11 +320,15 @@ incremental_recorded(Incremental *inc)
 	inc->record_due = false;
 }
 
-/* Anything queued? */
-bool
-incremental_busy(const Incremental *inc)
+/* How many tables or ranges are queued. */
+int
+incremental_count(const Incremental *inc)
 {
-	return inc->head != NULL;
+	int			n = 0;
+
+	for (const IncItem *it = inc->head; it; it = it->next)
+		n++;
+	return n;
 }
 
 /* ---------- one session's resources ---------- */
@@ -372,7 +382,7 @@ item_done(const IncItem *it, const char *name)
 	double		secs = it->began ? (mono_ms() - it->began) / 1000.0 : 0;
 
 	log_info("incremental snapshot of %s%s%s done: %" PRIu64 " rows in %.1f s", name,
-			 it->lo || it->hi ? " (a key range)" : "", it->filter ? " (filtered)" : "",
+			 it->range ? " (a key range)" : "", it->filter ? " (filtered)" : "",
 			 it->rows, secs);
 }
 
@@ -440,18 +450,15 @@ incremental_saw(Incremental *inc, const OutMessage *m)
 	}
 }
 
-/* Write a watermark into the WAL; its LSN into *lsn. */
+/* Write the chunk's high watermark into the WAL; its LSN into *lsn. */
 static bool
-watermark(Shipper *sh, const char *kind, uint64_t *lsn)
+watermark(Shipper *sh, uint64_t *lsn)
 {
 	Incremental *inc = sh->inc;
-	char		content[96];
-	const char *params[2] = {WATERMARK_PREFIX, content};
-	PGresult   *res;
+	const char *params[2] = {WATERMARK_PREFIX, inc->id};
+	PGresult   *res = PQexecParams(inc->conn, "SELECT pg_logical_emit_message(false, $1, $2)",
+								   2, NULL, params, NULL, NULL, 0);
 
-	snprintf(content, sizeof(content), "%s:%s", inc->id, kind);
-	res = PQexecParams(inc->conn, "SELECT pg_logical_emit_message(false, $1, $2)",
-					   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		PQclear(res);
@@ -642,6 +649,8 @@ read_whole(Shipper *sh)
 		item_free(it);
 		snap_table_free(&inc->table);
 		queue_changed(inc, sh->received);
+		if (inc->head == NULL)
+			log_info("incremental snapshots: all done");
 	}
 	return true;
 }
@@ -658,8 +667,7 @@ incremental_step(Shipper *sh)
 	SnapRange	rg = {0};
 	PGresult   *res;
 	char		err[ERRLEN];
-	uint64_t	low,
-				high;
+	uint64_t	high;
 
 	if (inc->window != WINDOW_NONE || inc->paused || inc->head == NULL || sh->fl.open)
 		return true;
@@ -684,8 +692,6 @@ incremental_step(Shipper *sh)
 
 	snprintf(inc->id, sizeof(inc->id), "%s:%d:%" PRIu64, sh->cfg->slot_name, (int) getpid(),
 			 ++inc->chunks);
-	if (!watermark(sh, "low", &low))
-		return false;
 	rg.lo = it->lo;
 	rg.hi = it->hi;
 	rg.hi_inclusive = it->hi_inclusive;
@@ -697,7 +703,7 @@ incremental_step(Shipper *sh)
 		give_up_item(sh, err);
 		return true;
 	}
-	inc->src.lsn = low;
+	inc->src.lsn = sh->received;
 	inc->src.txid = 0;
 	inc->src.ts_us = wall_ms() * 1000;
 	for (int i = 0; i < PQntuples(res); i++)
@@ -720,10 +726,9 @@ incremental_step(Shipper *sh)
 			inc->last[k] = xstrndup(PQgetvalue(res, last, k + 1), PQgetlength(res, last, k + 1));
 	}
 	PQclear(res);
-	if (!watermark(sh, "high", &high))
-		return false;
-	inc->window = WINDOW_WRITTEN;
-	return true;
+	/* from here on the stream's changes to held keys win */
+	inc->window = WINDOW_OPEN;
+	return watermark(sh, &high);
 }
 
 /* The high watermark: the reads left go out, tied to its LSN; the item moves on. */
@@ -760,6 +765,8 @@ close_window(Shipper *sh, uint64_t lsn)
 		inc->head = it->next;
 		item_free(it);
 		snap_table_free(&inc->table);
+		if (inc->head == NULL)
+			log_info("incremental snapshots: all done");
 	}
 	drop_held(inc);
 	queue_changed(inc, lsn);
@@ -883,7 +890,6 @@ incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	Incremental *inc = sh->inc;
 	CdcReader	r;
 	CdcMessage	m;
-	size_t		idlen = strlen(inc->id);
 
 	cdc_reader_init(&r, data + 1, len - 1);
 	if (!cdc_read_message(&r, &m))
@@ -897,14 +903,9 @@ incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	if (m.prefix.len != sizeof(WATERMARK_PREFIX) - 1 ||
 		memcmp(m.prefix.data, WATERMARK_PREFIX, m.prefix.len) != 0)
 		return false;
-	/* ours, for the open chunk: "<id>:low" or "<id>:high"; others are old or another's */
-	if (inc->window == WINDOW_NONE || m.content.len <= idlen ||
-		memcmp(m.content.data, inc->id, idlen) != 0 || m.content.data[idlen] != ':')
-		return true;
-	if (m.content.len == idlen + 4 && memcmp(m.content.data + idlen + 1, "low", 3) == 0)
-		inc->window = WINDOW_OPEN;
-	else if (m.content.len == idlen + 5 && memcmp(m.content.data + idlen + 1, "high", 4) == 0 &&
-			 inc->window == WINDOW_OPEN)
+	/* the open chunk's; others are from before a restart, or another shipper's */
+	if (inc->window == WINDOW_OPEN && m.content.len == strlen(inc->id) &&
+		memcmp(m.content.data, inc->id, m.content.len) == 0)
 		close_window(sh, lsn);
 	return true;
 }

@@ -216,13 +216,24 @@ resume_snapshot(Shipper *sh, const SlotRecord *rec)
 {
 	const char *left = sh->snapshot_left ? sh->snapshot_left : rec->pending;
 
+	int			n;
+
 	incremental_restore(sh->inc, left);
 	if (left == NULL)
 		for (int i = 0; i < sh->tables.n; i++)
 			incremental_add_table(sh, sh->tables.names[i]);
-	log_warn("the initial snapshot of slot \"%s\" did not finish; streaming from its "
-			 "consistent point while an incremental snapshot reads %s",
-			 sh->cfg->slot_name, left ? "the key ranges not in Kafka yet" : "every captured table again");
+	n = incremental_count(sh->inc);
+	if (left == NULL)
+		log_warn("the initial snapshot of slot \"%s\" did not finish; streaming from its "
+				 "consistent point while an incremental snapshot reads every captured table again",
+				 sh->cfg->slot_name);
+	else if (n > 0)
+		log_warn("the initial snapshot of slot \"%s\" did not finish: %d key range%s not in "
+				 "Kafka yet; streaming from its consistent point while an incremental snapshot "
+				 "reads %s", sh->cfg->slot_name, n, n == 1 ? " is" : "s are", n == 1 ? "it" : "them");
+	else
+		log_info("the initial snapshot of slot \"%s\" was stopped after all its rows were in "
+				 "Kafka; streaming from its consistent point", sh->cfg->slot_name);
 	sh->snapshot_state = "done";
 	free(sh->snapshot_left);
 	sh->snapshot_left = NULL;

@@ -112,7 +112,7 @@ extern void incremental_restore(Incremental *inc, const char *state);
 extern const char *incremental_state(Incremental *inc, uint64_t confirmed);
 extern bool incremental_record_due(Incremental *inc, uint64_t confirmed);
 extern void incremental_recorded(Incremental *inc);
-extern bool incremental_busy(const Incremental *inc);
+extern int	incremental_count(const Incremental *inc);
 extern void incremental_end_session(Incremental *inc);
 extern void incremental_saw(Incremental *inc, const OutMessage *m);
 extern bool incremental_step(Shipper *sh);

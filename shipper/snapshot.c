@@ -25,8 +25,11 @@
 
 #include "session.h"
 
-/* how often the main thread looks at the workers, and redraws a terminal's line */
-#define WATCH_MS 200
+/*
+ * How often the main thread looks at the workers (and records the ranges
+ * done), and redraws a terminal's line
+ */
+#define WATCH_MS 50
 #define LIVE_MS 1000
 
 typedef struct Run Run;
@@ -163,14 +166,27 @@ marker(const Run *run, const SnapRange *rg, bool first_of_range, bool last_of_ra
 	return MARK_TRUE;
 }
 
+/* Say that a table's snapshot failed, why, and what to do. */
+static void
+log_failed(const SnapTable *t)
+{
+	log_error("snapshot of %s failed: %s; its existing rows are not in Kafka (once the cause "
+			  "is fixed: SELECT cellcdc.request_snapshot('%s'))", t->name, t->failed, t->name);
+}
+
 /* A table that cannot be read fails alone; say why once. */
 static void
 table_failed(Run *run, SnapTable *t, const char *why)
 {
+	bool		first;
+
 	pthread_mutex_lock(&run->lock);
-	if (t->failed[0] == '\0')
+	first = t->failed[0] == '\0';
+	if (first)
 		snprintf(t->failed, sizeof(t->failed), "%s", why);
 	pthread_mutex_unlock(&run->lock);
+	if (first)
+		log_failed(t);
 }
 
 /*
@@ -460,20 +476,15 @@ conclude(Run *run)
 			return session_fail(sh, RESTART, "%s", run->workers[i].err);
 	if (stop_requested)
 	{
-		log_warn("stopped during the snapshot; the next start takes it again from the beginning");
+		log_warn("stopped during the snapshot; the next start goes on with what is left");
 		return session_fail(sh, RESTART, "stopped during the snapshot");
 	}
 	for (int i = 0; i < run->plan.ntables; i++)
-		if (run->plan.tables[i].failed[0])
-		{
-			log_error("snapshot of %s failed: %s; its existing rows are not in Kafka",
-					  run->plan.tables[i].name, run->plan.tables[i].failed);
-			failed++;
-		}
+		failed += run->plan.tables[i].failed[0] != '\0';
 	totals(run, &rows, &estimate);
 	log_info("snapshot done: %" PRIu64 " rows of %d tables in %.1f s (%.0f rows/s)%s", rows,
 			 run->plan.ntables - failed, secs, secs > 0 ? rows / secs : 0.0,
-			 failed ? "; see the errors above for the tables that failed" : "");
+			 failed ? "; the tables that failed are named above" : "");
 	return true;
 }
 
@@ -508,8 +519,8 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 	atomic_init(&run.running, 0);
 	atomic_init(&run.abort, false);
 	if (!open_workers(&run, snapshot, &lsn, sh->err, sizeof(sh->err)) ||
-		!snap_plan(run.workers[0].conn, &sh->tables, threads > 1 ? threads * 4 : 1, &run.plan,
-				   sh->err, sizeof(sh->err)))
+		!snap_plan(run.workers[0].conn, &sh->tables, threads > 1 ? threads * 4 : 1,
+				   sh->cfg->snapshot_fetch, &run.plan, sh->err, sizeof(sh->err)))
 	{
 		close_workers(&run);
 		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "cannot start the snapshot: %s",
@@ -529,7 +540,9 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 	{
 		SnapTable  *t = &run.plan.tables[i];
 
-		if (t->nkey == 0 && t->readable)
+		if (t->failed[0])
+			log_failed(t);
+		else if (t->nkey == 0)
 			log_info("snapshot of %s: no primary key, so read whole by one connection and "
 					 "started over if interrupted", t->name);
 		else if (t->nranges > 1)

@@ -1,21 +1,25 @@
-# The initial snapshot: every existing row arrives as op "r", read by two
-# connections in key ranges while inserts, updates and deletes go on, and the
-# stream follows on from the slot's consistent point: replaying each topic per
-# key (as kcat reads it) gives exactly the table, and each key's history never
-# loses or doubles a change at the seam.  Then: tables without a key or
-# without privilege, kill -9 and SIGTERM during a snapshot, initial_only, and
-# when_needed healing a dropped slot.
+# Snapshots, initial and incremental, while inserts, updates and deletes go
+# on: every existing row arrives as op "r", read by two connections in key
+# ranges, and the stream follows on from the slot's consistent point; an
+# incremental snapshot reads chunks between watermarks while streaming.
+# After each, replaying each topic per key (as kcat reads it) gives exactly
+# the table, and no key's history loses, doubles or undoes a change.  Also:
+# tables without a key or without privilege, kill -9 and SIGTERM during both
+# kinds (each goes on from where it was, no range read twice), initial_only,
+# when_needed healing a dropped slot, a table added to the include list.
 use strict;
 use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
+use JSON::PP;
 use PostgreSQL::Test::Utils;
 use ShipperTest;
 use Test::More;
 
 my $node = start_node('snapshot');
 my $mock = start_mock();
-my $rows = 150000;
+# small enough that no topic outgrows what the mock broker keeps (README)
+my $rows = 30000;
 
 $node->safe_psql('postgres', qq{
 	CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL, s text);
@@ -45,6 +49,7 @@ $node->safe_psql('postgres', qq{
 			INSERT INTO acct VALUES ($rows + i, 0, 'new');
 			UPDATE pair SET c = c + 1 WHERE a = i % 100 AND b = 'k' || (i * 13 % 3000 + 1);
 			COMMIT;
+			PERFORM pg_sleep(0.001);
 		END LOOP;
 	END \$\$;
 });
@@ -74,13 +79,15 @@ sub stop_churn
 }
 
 # Replay a topic per key (one key is in one partition, in order) and check
-# each key's history: reads never go back, each update counts up by one from
-# the value before it, nothing follows a delete, no message is there twice.
-# Returns the state (key => after) and the problems found.
+# each key's history: a read never goes back, an update counts up by one
+# from the value before it (a key not read yet may be updated first: an
+# incremental snapshot reads it later), a key is not created twice, no
+# message is there twice.  Returns the state (key => row), the problems, and
+# the reads by marker.
 sub replay
 {
 	my ($topic, $counter) = @_;
-	my (%state, %seen, @problems);
+	my (%state, %seen, %reads, @problems);
 	for my $m (@{ kcat_messages($mock, $topic) })
 	{
 		next unless defined $m->{value};    # a tombstone
@@ -94,15 +101,16 @@ sub replay
 		my $before = $state{$key};
 		if ($op eq 'r')
 		{
+			$reads{$1}++ if $m->{value} =~ /"snapshot":"([a-z_]+)"/;
+			$reads{original}++ if defined $row{id} && $row{id} <= $rows;
 			push @problems, "$key: read $row{$counter} after $before->{$counter}"
 			  if $before && $row{$counter} < $before->{$counter};
 			$state{$key} = \%row;
 		}
 		elsif ($op eq 'u')
 		{
-			push @problems, "$key: update to $row{$counter} after "
-			  . ($before ? $before->{$counter} : 'nothing')
-			  unless $before && $row{$counter} == $before->{$counter} + 1;
+			push @problems, "$key: update to $row{$counter} after $before->{$counter}"
+			  if $before && $row{$counter} != $before->{$counter} + 1;
 			$state{$key} = \%row;
 		}
 		elsif ($op eq 'c')
@@ -112,18 +120,59 @@ sub replay
 		}
 		elsif ($op eq 'd')
 		{
-			push @problems, "$key: deleted while absent" unless $before;
 			delete $state{$key};
 		}
 	}
-	return (\%state, \@problems);
+	return (\%state, \@problems, \%reads);
+}
+
+# The key ranges the slot's record in Kafka says are left: [lo, hi) pairs.
+sub ranges_left
+{
+	my ($slot) = @_;
+	my $last;
+	for my $m (@{ kcat_messages($mock, 'cellcdc-offsets') })
+	{
+		$last = $m->{value} if defined $m->{key} && $m->{key} =~ /"slot":"\Q$slot\E"/;
+	}
+	return [ map { [ $_->{lo} ? $_->{lo}[0] : 0, $_->{hi} ? $_->{hi}[0] : 1e18 ] }
+		  grep { $_->{table} eq 'public.acct' } @{ decode_json($last)->{pending} } ];
+}
+
+# After an interrupted snapshot went on: every original row was read, and
+# those outside the ranges left were read once, never again.
+sub read_once_outside
+{
+	my ($topic, $left, $label) = @_;
+	my %reads;
+	for my $m (@{ kcat_messages($mock, $topic) })
+	{
+		$reads{$1}++ if defined $m->{value} && $m->{value} =~ /"op":"r".*/ &&
+		  $m->{value} =~ /"after":\{"id":(\d+),/ && $1 <= $rows;
+	}
+	my $twice = grep {
+		my $id = $_;
+		$reads{$id} > 1 && !grep { $id >= $_->[0] && $id < $_->[1] } @$left
+	} keys %reads;
+	is($twice, 0, "$label: no row outside the " . scalar(@$left) . ' ranges left was read again');
+	cmp_ok(scalar(@$left), '<', 8, "$label: some ranges were in Kafka before");
+}
+
+# How many messages a topic holds (the end offsets of its partitions).
+sub topic_count
+{
+	my ($topic) = @_;
+	my @parts = kcat($mock, '-L', '-t', $topic) =~ /partition (\d+),/g;
+	my $n = 0;
+	$n += $_ for kcat($mock, '-Q', map { ('-t', "$topic:$_:-1") } @parts) =~ /offset (\d+)/g;
+	return $n;
 }
 
 # The topic replayed must be the table: no key missing, none extra, none stale.
 sub matches_table
 {
-	my ($prefix, $label) = @_;
-	my ($acct, $acct_problems) = replay("$prefix.public.acct", 'v');
+	my ($prefix, $label, $log) = @_;
+	my ($acct, $acct_problems, $acct_reads) = replay("$prefix.public.acct", 'v');
 	my %table = map { my ($id, $v, $s) = split /\|/; ($id => "$v|$s") }
 	  split /\n/, $node->safe_psql('postgres', 'SELECT id, v, s FROM acct');
 	my ($missing, $extra, $stale) = (0, 0, 0);
@@ -134,8 +183,12 @@ sub matches_table
 		$stale++ if $table{$id} ne "$acct->{$key}{v}|$acct->{$key}{s}";
 	}
 	$missing = scalar(keys %table) - (scalar(keys %$acct) - $extra);
+	my %have = map { ($acct->{$_}{id} => 1) } keys %$acct;
+	my @gone = sort { $a <=> $b } grep { !$have{$_} } keys %table;
+	diag("missing ids: @gone[0 .. ($#gone > 20 ? 20 : $#gone)] ... $gone[-1]") if @gone;
 	is("$missing missing, $extra extra, $stale stale", '0 missing, 0 extra, 0 stale',
-		"$label: acct replayed from Kafka is the table (" . scalar(keys %table) . ' rows)');
+		"$label: acct replayed from Kafka is the table (" . scalar(keys %table) . ' rows)')
+	  or diag($log // '');
 	is(join("\n", @$acct_problems[0 .. ($#$acct_problems > 4 ? 4 : $#$acct_problems)]), '',
 		"$label: every acct key's history is whole (" . scalar(@$acct_problems) . ' problems)');
 
@@ -146,6 +199,7 @@ sub matches_table
 		'3000 keys, sum ' . $node->safe_psql('postgres', 'SELECT sum(c) FROM pair'),
 		"$label: pair (composite key) replayed is the table");
 	is(scalar(@$pair_problems), 0, "$label: every pair key's history is whole");
+	return $acct_reads->{original};
 }
 
 # 1. Two connections, key ranges, small chunks, while the churn goes on.
@@ -165,10 +219,10 @@ like($log, qr/snapshot of 5 tables \(about \d+ rows\) at LSN \S+ with 2 connecti
 like($log, qr/snapshot of public\.acct: 8 key ranges/, 'the large table split into key ranges');
 like($log, qr/snapshot of public\.loose: no primary key, so read whole/,
 	'a table without a primary key is read whole, and said so');
-like($log, qr/ERROR .*snapshot of public\.zsecret failed: the shipper's role may not read public\.zsecret: GRANT SELECT ON public\.zsecret TO shipper/,
+like($log, qr/ERROR .*snapshot of public\.zsecret failed: the shipper's role may not read it: GRANT SELECT ON public\.zsecret TO shipper; its existing rows are not in Kafka \(once the cause is fixed: SELECT cellcdc\.request_snapshot\('public\.zsecret'\)\)/,
 	'a table without SELECT privilege fails alone, saying what to do');
 like($log, qr/snapshot done: \d+ rows of 4 tables/, 'the others are done');
-like($log, qr/snapshot: \d+ rows of about \d+/, 'progress was logged');
+like($log, qr/snapshot: \d+ rows(?: of about \d+)?, \d+ rows\/s/, 'progress was logged');
 matches_table('emp-test', 'snapshot with churn');
 
 my @reads = grep { defined $_->{value} && $_->{value} =~ /"op":"r"/ }
@@ -188,42 +242,47 @@ is(scalar(grep { !defined $_->{key} } @{ kcat_messages($mock, 'emp-test.public.l
 is(scalar(@{ kcat_messages($mock, 'emp-test.public.zsecret') }), 0,
 	'nothing was sent for the table that failed');
 
-# 2. kill -9 during the snapshot: the next start takes it again at a new slot.
+# 2. kill -9 during the snapshot, half way: the next start keeps the slot
+# (its consistent point), streams from there, and reads only the key ranges
+# not in Kafka yet, incrementally.
 $bg = start_churn(1_000_000);
 my $victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
-		ShipperTest::properties_file($node, $mock, @common,
-			'topic.prefix' => 'k9', 'slot.name' => 'k9', 'snapshot.fetch.size' => '500') ],
+		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'k9',
+			'slot.name' => 'k9', 'snapshot.max.threads' => '2', 'snapshot.fetch.size' => '10') ],
 	'>', \my $vout, '2>', \my $verr);
-wait_until(sub { kcat($mock, '-C', '-t', 'k9.public.acct', '-e', '-q', '-c', '1000') =~ tr/\n// >= 1000 },
-	'the snapshot under way');
+wait_until(sub { topic_count('k9.public.acct') >= $rows / 2 }, 'the snapshot half way');
 $victim->signal('KILL');
 $victim->finish;
-$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'k9',
-	'slot.name' => 'k9');
-like($sh->{err}, qr/the initial snapshot of slot "k9" did not finish; taking it again/,
-	'kill -9 during the snapshot: taken again');
+my $left = ranges_left('k9');
+$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'k9', 'slot.name' => 'k9');
+like($sh->{err}, qr/the initial snapshot of slot "k9" did not finish: \d+ key ranges? (is|are) not in Kafka yet; streaming from its consistent point while an incremental snapshot reads/,
+	'kill -9 during the snapshot: it goes on from where it was');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the ranges left read');
 stop_churn($bg);
 $end = $node->safe_psql('postgres', "SELECT pg_current_wal_lsn() - '0/0'");
 wait_until(sub { slot_confirmed($node, 'k9') >= $end }, 'the churn streamed after kill -9');
 is(stop_shipper($sh), 0, 'stopped');
-matches_table('k9', 'after kill -9');
+matches_table('k9', 'after kill -9', $verr . $sh->{err});
+read_once_outside('k9.public.acct', $left, 'after kill -9');
 
-# 3. SIGTERM during the snapshot: a clean stop, then taken again.
+# 3. SIGTERM during the snapshot: a clean stop that records what is left.
 $sh = { out => '', err => '' };
 $sh->{run} = IPC::Run::start([ $ShipperTest::shipper, '-c',
-		ShipperTest::properties_file($node, $mock, @common,
-			'topic.prefix' => 'term', 'slot.name' => 'term', 'snapshot.fetch.size' => '500') ],
+		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'term',
+			'slot.name' => 'term', 'snapshot.fetch.size' => '2') ],
 	'>', \$sh->{out}, '2>', \$sh->{err});
-wait_until(sub { kcat($mock, '-C', '-t', 'term.public.acct', '-e', '-q', '-c', '1000') =~ tr/\n// >= 1000 },
-	'the snapshot under way');
+wait_until(sub { topic_count('term.public.acct') >= $rows / 2 }, 'the snapshot half way');
 is(stop_shipper($sh), 0, 'SIGTERM during the snapshot: exit 0');
-like($sh->{err}, qr/stopped during the snapshot; the next start takes it again from the beginning/,
+like($sh->{err}, qr/stopped during the snapshot; the next start goes on with what is left/,
 	'saying what happens next');
-$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'term',
-	'slot.name' => 'term');
-like($sh->{err}, qr/snapshot done/, 'the next start took it');
+$left = ranges_left('term');
+$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'term', 'slot.name' => 'term');
+like($sh->{err}, qr/the initial snapshot of slot "term" did not finish: \d+ key ranges? (is|are) not in Kafka yet/,
+	'the next start goes on');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the ranges left read');
 is(stop_shipper($sh), 0, 'stopped');
-matches_table('term', 'after SIGTERM');
+matches_table('term', 'after SIGTERM', $sh->{err});
+read_once_outside('term.public.acct', $left, 'after SIGTERM');
 
 # 4. initial_only: a snapshot of now, no slot, exit 0.
 my ($rc, $err) = run_shipper($node, $mock, @common,
@@ -244,6 +303,79 @@ like($sh->{err}, qr/WARN .*slot "snap" does not exist, but this shipper created 
 	'when_needed: the gap is named, and healed');
 is(stop_shipper($sh), 0, 'stopped');
 matches_table('healed', 'when_needed');
+
+# 7. Incremental snapshots while streaming and churning: the whole table
+# from SQL, part of one from the command line, and a stop.
+$sh = start_shipper($node, $mock, @common, 'slot.name' => 'snap', 'topic.prefix' => 'healed',
+	'snapshot.fetch.size' => '997', 'log.progress.interval.ms' => '1000');
+$bg = start_churn(2_000_000);
+$node->safe_psql('postgres', "SELECT cellcdc.request_snapshot('acct')");
+($rc, $err) = run_shipper($node, $mock, @common, 'slot.name' => 'snap',
+	'-' => [ '--snapshot', 'public.pair', '--filter', 'a < 10' ]);
+is($rc, 0, '--snapshot with --filter: exit 0');
+like($err, qr/asked the shipper of slot "snap" to snapshot public\.pair \(request at LSN \S+\)/,
+	'saying what it asked');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'both read');
+stop_churn($bg);
+$end = $node->safe_psql('postgres', "SELECT pg_current_wal_lsn() - '0/0'");
+wait_until(sub { slot_confirmed($node, 'snap') >= $end }, 'the churn streamed');
+like($sh->{err}, qr/incremental snapshot of public\.acct done: \d+ rows/, 'acct read');
+like($sh->{err}, qr/incremental snapshot of public\.pair \(filtered\) done: 300 rows/,
+	'pair read, only the rows the filter picks');
+matches_table('healed', 'incremental snapshots under churn', $sh->{err});
+my (undef, undef, $pair_reads) = replay('healed.public.pair', 'c');
+is($pair_reads->{incremental}, 300, 'the filtered reads are marked incremental');
+
+$node->safe_psql('postgres', "SELECT cellcdc.request_snapshot('acct'); SELECT cellcdc.stop_snapshot('acct')");
+wait_until(sub { shipper_log($sh) =~ /1 incremental snapshot of "public"\."acct" stopped/ }, 'the stop');
+is(stop_shipper($sh), 0, 'stopped');
+
+# Bad requests are refused where they are made.
+($rc, $err) = run_shipper($node, $mock, @common, '-' => [ '--snapshot', 'public.pair', '--filter', 'a <' ]);
+is($rc, 2, 'a filter that is not SQL: exit 2');
+like($err, qr/--filter a <: ERROR:  syntax error/, 'naming the filter and the error');
+($rc, $err) = run_shipper($node, $mock, @common, '-' => [ '--snapshot', 'public.churn_ctl' ]);
+is($rc, 2, 'a table not captured: exit 2');
+like($err, qr/--snapshot public\.churn_ctl: this shipper does not capture it/, 'saying so');
+($rc, $err) = run_shipper($node, $mock, @common, '-' => [ '--snapshot', 'public.nosuch' ]);
+like($err, qr/--snapshot public\.nosuch: no such table/, 'a table that does not exist');
+$node->psql('postgres', "SELECT cellcdc.request_snapshot('acct', 'v >')", stderr => \my $perr);
+like($perr, qr/syntax error/, 'request_snapshot() checks its filter');
+
+# 8. kill -9 during an incremental snapshot: the next start goes on after
+# the last chunk Kafka has.
+$victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
+		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'inc9',
+			'slot.name' => 'k9', 'snapshot.fetch.size' => '50') ],
+	'>', \$vout, '2>', \$verr);
+wait_until(sub { $victim->pump_nb; $verr =~ /streaming slot/ }, 'streaming');
+$node->safe_psql('postgres', "SELECT cellcdc.request_snapshot('acct')");
+wait_until(sub { topic_count('inc9.public.acct') >= $rows / 2 }, 'the incremental snapshot half way');
+$victim->signal('KILL');
+$victim->finish;
+$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'inc9', 'slot.name' => 'k9',
+	'log.progress.interval.ms' => '1000', 'snapshot.fetch.size' => '50');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the rest read');
+like($verr . $sh->{err}, qr/incremental snapshot of public\.acct: \d+ rows of about \d+ in \d+ s; 0 more queued/,
+	'progress was logged');
+is(stop_shipper($sh), 0, 'stopped');
+my (undef, undef, $inc_reads) = replay('inc9.public.acct', 'v');
+my $table_rows = $node->safe_psql('postgres', 'SELECT count(*) FROM acct');
+cmp_ok($inc_reads->{incremental}, '<', $table_rows + 500,
+	"kill -9: it went on, not from the start ($inc_reads->{incremental} reads of $table_rows rows)");
+cmp_ok($inc_reads->{incremental}, '>=', $table_rows, 'and no row was left out');
+
+# 9. A table added to the include list gets its existing rows.
+$sh = start_shipper($node, $mock, @common, 'slot.name' => 'narrow', 'topic.prefix' => 'narrow',
+	'table.exclude.list' => 'public.churn_ctl,public.pair');
+is(stop_shipper($sh), 0, 'stopped');
+$sh = start_shipper($node, $mock, @common, 'slot.name' => 'narrow', 'topic.prefix' => 'narrow');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the new tables read');
+is(stop_shipper($sh), 0, 'stopped');
+like($sh->{err}, qr/"public"\."pair" is newly captured: an incremental snapshot reads its existing rows/,
+	'the newly captured table is named');
+is(scalar(grep { defined $_->{value} && $_->{value} =~ /"snapshot":"incremental"/ }
+	  @{ kcat_messages($mock, 'narrow.public.pair') }), 3000, 'and its rows are read');
 
 # 6. A snapshot needs the extension.
 $node->safe_psql('postgres', 'CREATE DATABASE bare');

@@ -25,8 +25,12 @@
 
 #include "source/source.h"
 
-/* tables smaller than this are one range */
-#define SPLIT_MIN_ROWS	100000
+/* tables of fewer chunks (snapshot.fetch.size rows) than this are one range */
+#define SPLIT_MIN_CHUNKS 8
+
+/* a range holds about this many rows, at most this many ranges a table */
+#define RANGE_ROWS		50000
+#define MAX_RANGES		10000
 
 /* sampled keys per range wanted, to place the boundaries */
 #define SAMPLE_PER_RANGE 100
@@ -155,7 +159,12 @@ plan_tables(PGconn *conn, const CapturedTables *captured, SnapPlan *plan, char *
 								   "     FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, ord),"
 								   "          pg_attribute a"
 								   "    WHERE i.indrelid = c.oid AND i.indisprimary"
-								   "      AND a.attrelid = c.oid AND a.attnum = k.attnum)"
+								   "      AND a.attrelid = c.oid AND a.attnum = k.attnum),"
+								   /* a key of one integer column splits by arithmetic */
+								   "  (SELECT i.indnatts = 1 AND bool_and(a.atttypid IN (20, 21, 23))"
+								   "     FROM pg_index i JOIN pg_attribute a"
+								   "       ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
+								   "    WHERE i.indrelid = c.oid AND i.indisprimary GROUP BY i.indnatts)"
 								   " FROM unnest($1::oid[]) WITH ORDINALITY u(oid, ord)"
 								   /* a partitioned table is read as its leaves */
 								   " CROSS JOIN LATERAL (SELECT u.oid AS relid UNION"
@@ -184,6 +193,7 @@ plan_tables(PGconn *conn, const CapturedTables *captured, SnapPlan *plan, char *
 		t->readable = PQgetvalue(res, i, 3)[0] == 't';
 		if (!PQgetisnull(res, i, 4))
 			take_keys(t, PQgetvalue(res, i, 4));
+		t->int_key = PQgetvalue(res, i, 5)[0] == 't';
 	}
 	PQclear(res);
 	return true;
@@ -221,6 +231,54 @@ key_select(Buf *b, const SnapTable *t, const char *cast)
 {
 	for (int k = 0; k < t->nkey; k++)
 		buf_printf(b, "%st.%s%s", k ? ", " : "", t->keys[k], cast);
+}
+
+/*
+ * Split table ti, whose key is one integer column, into parts ranges of
+ * equal key spans between its smallest and largest key; the first and the
+ * last are open, so none misses a row.
+ */
+static bool
+split_integers(PGconn *conn, SnapPlan *plan, int ti, int parts, char *err, size_t errlen)
+{
+	SnapTable  *t = &plan->tables[ti];
+	Buf			sql = {0};
+	PGresult   *res;
+	char	  **lo = NULL;
+	int64_t		min,
+				max;
+
+	buf_printf(&sql, "SELECT min(t.%s), max(t.%s) FROM ONLY %s t", t->keys[0], t->keys[0], t->name);
+	res = PQexec(conn, sql.data);
+	buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		snprintf(err, errlen, "cannot read the keys of %s: %s", t->name, pg_error(conn));
+		PQclear(res);
+		return false;
+	}
+	min = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	max = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	for (int j = 1; j < parts && max > min; j++)
+	{
+		int64_t		at = min + (int64_t) ((double) (max - min) * j / parts);
+		char	  **hi = xmalloc(sizeof(char *));
+		char		num[24];
+
+		snprintf(num, sizeof(num), "%" PRId64, at);
+		if (lo && strcmp(lo[0], num) == 0)
+		{
+			free(hi);
+			continue;
+		}
+		hi[0] = xstrdup(num);
+		add_range(plan, ti, lo, hi);
+		lo = xmalloc(sizeof(char *));
+		lo[0] = xstrdup(num);
+	}
+	add_range(plan, ti, lo, NULL);
+	return true;
 }
 
 /*
@@ -273,12 +331,13 @@ split_table(PGconn *conn, SnapPlan *plan, int ti, int parts, char *err, size_t e
 
 /*
  * Plan the snapshot of the captured tables, in the snapshot conn has
- * imported: the leaf tables in order, large ones with a primary key split
- * into about parts key ranges.  Tables that cannot be read are planned
+ * imported: the leaf tables in order, those with a primary key and more
+ * than a few chunks of fetch rows split into key ranges, at least parts
+ * and about RANGE_ROWS rows each.  Tables that cannot be read are planned
  * too, with the reason in failed, so that each is reported once.
  */
 bool
-snap_plan(PGconn *conn, const CapturedTables *captured, int parts, SnapPlan *plan,
+snap_plan(PGconn *conn, const CapturedTables *captured, int parts, int fetch, SnapPlan *plan,
 		  char *err, size_t errlen)
 {
 	PGresult   *res;
@@ -301,20 +360,24 @@ snap_plan(PGconn *conn, const CapturedTables *captured, int parts, SnapPlan *pla
 	for (int i = 0; i < plan->ntables; i++)
 	{
 		SnapTable  *t = &plan->tables[i];
+		int			table_parts;
 
 		if (!t->readable)
 		{
-			snprintf(t->failed, sizeof(t->failed), "the shipper's role may not read %s: "
-					 "GRANT SELECT ON %s TO %s, then re-snapshot it", t->name, t->name, PQuser(conn));
+			snprintf(t->failed, sizeof(t->failed), "the shipper's role may not read it: "
+					 "GRANT SELECT ON %s TO %s", t->name, PQuser(conn));
 			continue;
 		}
-		if (t->nkey > 0 && parts > 1 && t->estimate >= SPLIT_MIN_ROWS)
-		{
-			if (!split_table(conn, plan, i, parts, err, errlen))
-				return false;
-		}
-		else
+		/* for threads to share, and so an interruption loses one range at most */
+		table_parts = t->estimate / RANGE_ROWS + 1;
+		if (table_parts < parts)
+			table_parts = parts;
+		if (table_parts > MAX_RANGES)
+			table_parts = MAX_RANGES;
+		if (t->nkey == 0 || t->estimate < (int64_t) SPLIT_MIN_CHUNKS * fetch)
 			add_range(plan, i, NULL, NULL);
+		else if (!(t->int_key ? split_integers : split_table) (conn, plan, i, table_parts, err, errlen))
+			return false;
 		plan->ranges[plan->nranges - 1].last = true;
 	}
 	return true;

@@ -101,6 +101,7 @@ typedef struct SnapTable
 	bool		readable;		/* the role may SELECT it */
 	int			nkey;			/* primary key columns; 0: read whole */
 	char	  **keys;			/* their names, quoted as SQL needs */
+	bool		int_key;		/* the key is one integer column */
 	int			nranges;		/* ranges planned */
 	char		failed[ERRLEN]; /* why it could not be read, "" while it could */
 	_Atomic uint64_t rows;		/* rows read so far */
@@ -152,8 +153,8 @@ extern bool snap_import(PGconn *conn, const char *name, char *err, size_t errlen
 extern bool snap_export(PGconn *conn, char *name, size_t namelen, uint64_t *lsn,
 						char *err, size_t errlen);
 extern bool snap_check_extension(PGconn *conn, char *err, size_t errlen);
-extern bool snap_plan(PGconn *conn, const CapturedTables *captured, int parts, SnapPlan *plan,
-					  char *err, size_t errlen);
+extern bool snap_plan(PGconn *conn, const CapturedTables *captured, int parts, int fetch,
+					  SnapPlan *plan, char *err, size_t errlen);
 extern void snap_plan_free(SnapPlan *plan);
 extern bool snap_relation(PGconn *conn, const SnapTable *t, const char *exclude_columns,
 						  Buf *out, char *err, size_t errlen);
