@@ -12,11 +12,12 @@ SHARED_OBJS = decoder/record.o decoder/stored.o decoder/pattern.o
 OBJS = decoder/cellcdc.o decoder/encode.o decoder/options.o decoder/relcache.o \
 	decoder/render_sql.o decoder/snapshot.o $(SHARED_OBJS)
 PGFILEDESC = "cellcdc - compact binary logical decoding output plugin"
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+# the older install scripts stay, so that updating from them is tested
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 REGRESS = extension render types encoding toast replica_identity partitioned ddl \
 	savepoints truncate messages filters options big_transaction status jsonb_depth \
-	decoding_error snapshot
+	decoding_error snapshot upgrade
 REGRESS_OPTS = --inputdir=regress --outputdir=regress --encoding=UTF8 --no-locale \
 	--temp-instance=regress/tmp_check --temp-config=regress/logical.conf \
 	--temp-config=regress/tmp_plugins.conf

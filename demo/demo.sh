@@ -101,10 +101,13 @@ for _ in $(seq 100); do
 done
 cat shipper.log
 
-step "Live workload: pgbench, 2 clients, $DEMO_SECONDS s"
-# the seed data was committed before the slot existed: touch it so it flows too
-sql -c "UPDATE core_currency SET active = true; UPDATE clients_client SET status = 'active'"
-pgbench -n -c 2 -T "$DEMO_SECONDS" -f workload.sql -d "$conninfo" 2>&1 | grep -E 'transactions actually processed|tps'
+step "Live workload: pgbench, 2 clients, $DEMO_SECONDS s; half way, a re-snapshot of core_currency"
+pgbench -n -c 2 -T "$DEMO_SECONDS" -f workload.sql -d "$conninfo" 2>&1 |
+	grep -E 'transactions actually processed|tps' &
+bench_pid=$!
+sleep $((DEMO_SECONDS / 2))
+sql -tA -c "SELECT 'requested at LSN ' || cellcdc.request_snapshot('public.core_currency')"
+wait "$bench_pid"
 
 step "Waiting for Kafka to acknowledge everything"
 end=$(sql -tA -c 'SELECT pg_current_wal_lsn()')
@@ -120,12 +123,17 @@ wait "$shipper_pid" || { echo "the shipper failed:"; cat shipper.log; exit 1; }
 shipper_pid=''
 tail -1 shipper.log
 
+step "The shipper's log"
+grep -E 'snapshot|streaming' shipper.log
+
 step "What landed in Kafka"
 topics=$(kcat -b "$bootstrap" -L | sed -n 's/.*topic "\(emp-demo[^"]*\)".*/\1/p' | sort)
-printf '%-62s %9s %s\n' topic messages "c/u/d/tombstones"
+printf '%-62s %9s %s\n' topic messages "r (snapshot/incremental)/c/u/d/tombstones"
 for t in $topics; do
 	kcat -b "$bootstrap" -C -t "$t" -e -q -Z -f '%s\n' >"msgs.$t"
-	printf '%-62s %9d %s/%s/%s/%s\n' "$t" "$(wc -l <"msgs.$t")" \
+	printf '%-62s %9d %s+%s/%s/%s/%s/%s\n' "$t" "$(wc -l <"msgs.$t")" \
+		"$(grep '"op":"r"' "msgs.$t" | grep -vc '"snapshot":"incremental"' || true)" \
+		"$(grep -c '"snapshot":"incremental"' "msgs.$t" || true)" \
 		"$(grep -c '"op":"c"' "msgs.$t" || true)" "$(grep -c '"op":"u"' "msgs.$t" || true)" \
 		"$(grep -c '"op":"d"' "msgs.$t" || true)" "$(grep -c '^NULL$' "msgs.$t" || true)"
 done
@@ -135,6 +143,16 @@ t=emp-demo-events-bos-v2.public.settlements_currencyaccountentry
 kcat -b "$bootstrap" -C -t "$t" -p 0 -o -1 -e -q -f '%k\n%h\n%s\n' >sample
 printf 'key:     %s\nheaders: %s\nvalue:\n' "$(sed -n 1p sample)" "$(sed -n 2p sample)"
 sed -n 3p sample | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["payload"], indent=2))'
+
+step "Check: the seed rows arrived as snapshot reads (op r), once each, without being touched"
+for check in core_currency:code clients_client:id; do
+	table=${check%%:*} key=${check#*:}
+	rows=$(sql -tA -c "SELECT count(*) FROM $table")
+	reads=$(grep '"op":"r"' "msgs.emp-demo-events-bos-v2.public.$table" | grep -v '"snapshot":"incremental"' |
+		grep -o "\"after\":{\"$key\":[^,]*" | sort -u | wc -l)
+	echo "$table: $rows rows, $reads read by the initial snapshot"
+	[ "$rows" -eq "$reads" ] || { echo "MISMATCH" >&2; exit 1; }
+done
 
 step "Check: every committed settlement entry is in Kafka exactly once"
 rows=$(sql -tA -c 'SELECT count(*) FROM settlements_currencyaccountentry')

@@ -61,6 +61,12 @@ ORDER BY 1;
 SELECT p.oid::regprocedure, p.proconfig
 FROM pg_proc p WHERE p.pronamespace = 'cellcdc'::regnamespace ORDER BY 1;
 
+-- snapshot requests run a filter in the shipper's session: nobody by default
+SELECT has_function_privilege('public', 'cellcdc.request_snapshot(regclass, text, name)', 'EXECUTE')
+       AS request_public,
+       has_function_privilege('public', 'cellcdc.snapshot_row(record, text)', 'EXECUTE')
+       AS encode_public;
+
 -- render() remembers RELATION records between calls, in this backend only
 SELECT provolatile, proparallel FROM pg_proc
 WHERE oid = 'cellcdc.render(bytea, boolean)'::regprocedure;
