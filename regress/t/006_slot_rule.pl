@@ -101,7 +101,8 @@ is(slot_exists('rule'), '1', 'the slot exists again');
 # 6. A second shipper on the same slot: one line, exit 3.
 ($rc, $err) = run_shipper($node, $mock, %props, 'slot.name' => 'rule');
 is($rc, 3, 'a second instance: exit status 3');
-like($err, qr/another shipper holds the slot/, 'saying another shipper holds the slot');
+like($err, qr/another shipper holds slot "rule" \(its catalog connection is server PID \d+\): stop it/,
+	'saying another shipper holds the slot');
 is(scalar(() = $err =~ / ERROR /g), 1, 'in one ERROR line');
 is(stop_shipper($sh), 0, 'the first one stops cleanly');
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# bench/snapshot.sh -- the shipper's snapshot, against COPY as its floor, on
+# one throwaway PostgreSQL cluster and the mock Kafka cluster.
+#
+# One table of ROWS rows, the 8-column mixed-type table of bench/decode.sh
+# (int, bigint, text, numeric, timestamptz, bool, jsonb, uuid).  Measured,
+# each the median of RUNS passes:
+#  1. copy N: COPY (SELECT * FROM bench WHERE id in one of N key ranges)
+#     TO STDOUT into /dev/null by N connections at once (N = 1, 2): what
+#     reading the table costs at all, the floor.
+#  2. kafka N: cellcdc-shipper with snapshot.mode=initial_only and
+#     snapshot.max.threads=N, every row rendered and acknowledged by the
+#     mock broker: rows/s of wall time, and the shipper's peak RSS.
+#  3. null N: the same with sink=null (reading and rendering only).
+# Targets: kafka at least 50% of the copy floor's rows/s with as many
+# connections, kafka 2 at least 1.6x kafka 1, peak RSS under 150 MB.  PASS
+# and FAIL lines are a report (a missed target still exits 0); errors exit
+# non-zero.  The mock broker keeps only the newest messages of a partition
+# (5 MB or 100k batches), which costs it nothing here.
+#
+# Usage: bench/snapshot.sh   (after make install; as root or a normal user)
+# Env:   RUNS=3  ROWS=2000000  PG_CONFIG
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+ROWS=${ROWS:-2000000}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+PGBIN=$("$PG_CONFIG" --bindir)
+SHIPPER=$PGBIN/cellcdc-shipper
+
+log() { printf '[snapshot.sh %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+[[ -x $SHIPPER ]] || die "$SHIPPER not found: run make install first"
+make -s regress/mockbroker >/dev/null || die "cannot build regress/mockbroker"
+unset PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD
+
+WORK=$(mktemp -d /tmp/cellcdc-snap.XXXXXX)
+if [[ $(id -u) -eq 0 ]]; then
+	chown postgres "$WORK"
+	as_owner() { runuser -u postgres -- "$@"; }
+else
+	as_owner() { "$@"; }
+fi
+PIDS=()
+cleanup() {
+	set +e
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_owner "$PGBIN/initdb" -D "$WORK/data" -A trust -U bench --encoding=UTF8 --locale=C >/dev/null
+cat >>"$WORK/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$WORK'
+wal_level = logical
+max_wal_size = 4GB
+shared_buffers = 512MB
+fsync = off
+synchronous_commit = off
+EOF
+if "$PGBIN/postgres" --describe-config | grep -q '^output_plugin_libraries'; then
+	echo "output_plugin_libraries = 'pgoutput, cellcdc'" >>"$WORK/data/postgresql.conf"
+fi
+as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
+CONN="host=127.0.0.1 port=$PORT user=bench dbname=postgres"
+sql() { "$PGBIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -d "$CONN" "$@"; }
+
+"$SRC/regress/mockbroker" -b 3 -f "$WORK/bootstrap" -c "$WORK/control" -t bench.public.bench:6 \
+	>"$WORK/mock.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
+BOOTSTRAP=$(cat "$WORK/bootstrap")
+
+log "table: $ROWS rows"
+sql <<EOF
+CREATE EXTENSION cellcdc;
+CREATE TABLE bench (id int PRIMARY KEY, big bigint, txt text, num numeric(12,2),
+                    ts timestamptz, flag bool, doc jsonb, uid uuid);
+INSERT INTO bench
+SELECT i, i::bigint * 1000003, 'customer-' || md5(i::text), (i * 1.37)::numeric(12,2),
+       timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second', i % 2 = 0,
+       jsonb_build_object('k', i, 'name', 'n' || i, 'tags', jsonb_build_array('a', 'b')),
+       md5(i::text)::uuid
+  FROM generate_series(1, $ROWS) i;
+VACUUM ANALYZE bench;
+EOF
+
+calc() { awk "BEGIN { print $* }"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# copy_once N: N connections COPY a 1/N key range each to /dev/null; wall seconds
+copy_once() {
+	python3 - "$PGBIN/psql" "$CONN" "$ROWS" "$1" <<'EOF'
+import subprocess, sys, time
+psql, conn, rows, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+t = time.time()
+procs = [subprocess.Popen([psql, '-X', '-q', '-d', conn, '-c',
+                           f'COPY (SELECT * FROM bench WHERE id > {rows * k // n} '
+                           f'AND id <= {rows * (k + 1) // n}) TO STDOUT'],
+                          stdout=subprocess.DEVNULL)
+         for k in range(n)]
+for p in procs:
+    if p.wait() != 0:
+        sys.exit('COPY failed')
+print(time.time() - t)
+EOF
+}
+
+# ship_once SINK N: an initial_only snapshot by N connections; "wall peak_rss_kb"
+ship_once() {
+	cat >"$WORK/ship.properties" <<EOF
+topic.prefix=bench
+database.conninfo=$CONN
+slot.name=bench
+sink=$1
+snapshot.mode=initial_only
+snapshot.max.threads=$2
+kafka.bootstrap.servers=$BOOTSTRAP
+EOF
+	python3 - "$SHIPPER" "$WORK/ship.properties" "$WORK/ship.log" <<'EOF'
+import resource, subprocess, sys, time
+shipper, props, logf = sys.argv[1:]
+t = time.time()
+with open(logf, 'w') as log:
+    if subprocess.run([shipper, '-c', props], stderr=log).returncode != 0:
+        sys.exit('the shipper failed: see ' + logf)
+print(time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+EOF
+}
+
+declare -A wall rss
+for r in $(seq "$RUNS"); do
+	log "run $r/$RUNS"
+	for n in 1 2; do
+		wall[copy$n]+="$(copy_once $n) "
+		read -r w m < <(ship_once kafka $n) || die "$(cat "$WORK/ship.log")"
+		wall[kafka$n]+="$w "; rss[kafka$n]+="$m "
+		read -r w m < <(ship_once null $n) || die "$(cat "$WORK/ship.log")"
+		wall[null$n]+="$w "; rss[null$n]+="$m "
+	done
+done
+grep -q "snapshot done: $ROWS rows" "$WORK/ship.log" || die "the snapshot did not read every row: $(cat "$WORK/ship.log")"
+
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+rate() { calc "$ROWS / $(med "${wall[$1]}")"; }
+echo
+echo "snapshot of $ROWS rows, 8 mixed-type columns (median of $RUNS; PostgreSQL $("$PGBIN/postgres" -V | awk '{ print $3 }'), mock Kafka, $(nproc) cores)"
+printf '%-52s %9s %12s %12s\n' reader wall_s rows/s peak_rss_MB
+for k in copy1 kafka1 null1 copy2 kafka2 null2; do
+	case $k in
+		copy*) name="COPY (SELECT ...) TO STDOUT, ${k#copy} connection(s)"; m='' ;;
+		kafka*) name="cellcdc-shipper -> Kafka, ${k#kafka} thread(s)"; m=$(calc "$(med "${rss[$k]}") / 1024") ;;
+		null*) name="cellcdc-shipper, sink=null, ${k#null} thread(s)"; m=$(calc "$(med "${rss[$k]}") / 1024") ;;
+	esac
+	printf '%-52s %9.2f %12.0f %12s\n' "$name" "$(med "${wall[$k]}")" "$(rate "$k")" "${m:+$(printf '%.1f' "$m")}"
+done
+echo
+k1=$(rate kafka1); k2=$(rate kafka2); c1=$(rate copy1); c2=$(rate copy2)
+peak=$(calc "$(med "${rss[kafka2]}") / 1024")
+verdict() { [[ $(calc "($1) ? 1 : 0") == 1 ]] && echo PASS || echo FAIL; }
+printf '%s: 1 thread at %.0f%% of the COPY floor (target >= 50%%)\n' "$(verdict "$k1 >= 0.5 * $c1")" "$(calc "100 * $k1 / $c1")"
+printf '%s: 2 threads at %.0f%% of the COPY floor with 2 connections (target >= 50%%)\n' "$(verdict "$k2 >= 0.5 * $c2")" "$(calc "100 * $k2 / $c2")"
+printf '%s: 2 threads %.2fx 1 thread (target >= 1.6x)\n' "$(verdict "$k2 >= 1.6 * $k1")" "$(calc "$k2 / $k1")"
+printf '%s: peak RSS %.1f MB with 2 threads (target < 150 MB)\n' "$(verdict "$peak < 150")" "$peak"
