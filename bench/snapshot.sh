@@ -64,7 +64,7 @@ shared_buffers = 512MB
 fsync = off
 synchronous_commit = off
 EOF
-if "$PGBIN/postgres" --describe-config | grep -q '^output_plugin_libraries'; then
+if grep -q '^output_plugin_libraries' <<<"$("$PGBIN/postgres" --describe-config)"; then
 	echo "output_plugin_libraries = 'pgoutput, cellcdc'" >>"$WORK/data/postgresql.conf"
 fi
 as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null

@@ -375,6 +375,19 @@ incremental_end_session(Incremental *inc)
 	queue_load(inc, inc->acked);
 }
 
+/* The head item is done with; say so when it was the last. */
+static void
+pop_head(Incremental *inc)
+{
+	IncItem    *it = inc->head;
+
+	inc->head = it->next;
+	item_free(it);
+	snap_table_free(&inc->table);
+	if (inc->head == NULL)
+		log_info("incremental snapshots: all done");
+}
+
 /* The log line of an item done. */
 static void
 item_done(const IncItem *it, const char *name)
@@ -478,9 +491,7 @@ give_up_item(Shipper *sh, const char *why)
 	IncItem    *it = inc->head;
 
 	log_error("incremental snapshot of %s stopped: %s", it->table, why);
-	inc->head = it->next;
-	item_free(it);
-	snap_table_free(&inc->table);
+	pop_head(inc);
 	queue_changed(inc, sh->received);
 }
 
@@ -645,12 +656,8 @@ read_whole(Shipper *sh)
 		PQclear(PQexec(inc->conn, "COMMIT"));
 		inc->cursor_open = false;
 		item_done(it, inc->table.name);
-		inc->head = it->next;
-		item_free(it);
-		snap_table_free(&inc->table);
+		pop_head(inc);
 		queue_changed(inc, sh->received);
-		if (inc->head == NULL)
-			log_info("incremental snapshots: all done");
 	}
 	return true;
 }
@@ -762,11 +769,7 @@ close_window(Shipper *sh, uint64_t lsn)
 	if (inc->ends_item)
 	{
 		item_done(it, inc->table.name);
-		inc->head = it->next;
-		item_free(it);
-		snap_table_free(&inc->table);
-		if (inc->head == NULL)
-			log_info("incremental snapshots: all done");
+		pop_head(inc);
 	}
 	drop_held(inc);
 	queue_changed(inc, lsn);

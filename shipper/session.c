@@ -144,6 +144,20 @@ snapshot_new_tables(Shipper *sh, const char *recorded)
 	json_decref(a);
 }
 
+/*
+ * snapshot.mode=always at a slot that exists: every captured table is read
+ * again, incrementally, while streaming goes on from the slot's position
+ * (what an earlier start left queued goes first).
+ */
+static void
+snapshot_all_tables(Shipper *sh)
+{
+	log_info("snapshot.mode=always: an incremental snapshot reads the %d captured tables while "
+			 "streaming", sh->tables.n);
+	for (int i = 0; i < sh->tables.n; i++)
+		incremental_add_table(sh, sh->tables.names[i]);
+}
+
 /* Write this slot's record to the offsets topic (tracked, not confirmed over). */
 bool
 write_record(Shipper *sh, const char *event)
@@ -472,12 +486,17 @@ session_start(Shipper *sh)
 	if (sh->first && rec.found && strcmp(rec.snapshot, "done") == 0)
 		incremental_restore(sh->inc, rec.pending);
 	ok = check_slot(sh, &rec, &created, snapshot, sizeof(snapshot));
-	if (ok && sh->first && rec.found && !created && strcmp(sh->snapshot_state, "done") == 0 &&
-		sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA)
+	if (ok && sh->first && !created && sh->cfg->snapshot_mode == SNAPSHOT_ALWAYS)
+		snapshot_all_tables(sh);
+	else if (ok && sh->first && rec.found && !created && strcmp(sh->snapshot_state, "done") == 0 &&
+			 sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA)
 		snapshot_new_tables(sh, rec.tables);
 	offsets_record_free(&rec);
 	if (!ok)
 		return false;
+	if (sh->first && incremental_count(sh->inc) > 0 &&
+		!snap_check_extension(sh->meta, sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 	if ((created || (sh->first && !rec.found)) &&
 		!record_created(sh, created ? (sh->cfg->new_slot ? "new-slot" : "created") : "streaming"))
 		return false;

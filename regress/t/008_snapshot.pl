@@ -377,6 +377,18 @@ like($sh->{err}, qr/"public"\."pair" is newly captured: an incremental snapshot 
 is(scalar(grep { defined $_->{value} && $_->{value} =~ /"snapshot":"incremental"/ }
 	  @{ kcat_messages($mock, 'narrow.public.pair') }), 3000, 'and its rows are read');
 
+# 10. snapshot.mode=always: every start reads every table again, streaming meanwhile.
+$sh = start_shipper($node, $mock, @common, 'slot.name' => 'narrow', 'topic.prefix' => 'narrow',
+	'snapshot.mode' => 'always');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'every table read again');
+is(stop_shipper($sh), 0, 'stopped');
+like($sh->{err}, qr/snapshot\.mode=always: an incremental snapshot reads the 5 captured tables while streaming/,
+	'always: said at start');
+is(scalar(grep { defined $_->{value} && $_->{value} =~ /"snapshot":"incremental"/ }
+	  @{ kcat_messages($mock, 'narrow.public.pair') }), 6000, 'always: the rows are read again');
+like($sh->{err}, qr/ERROR .*incremental snapshot of "public"\."zsecret" stopped: the shipper's role may not read it/,
+	'a table it may not read is named, and the others go on');
+
 # 6. A snapshot needs the extension.
 $node->safe_psql('postgres', 'CREATE DATABASE bare');
 ($rc, $err) = run_shipper($node, $mock, 'database.conninfo' => $node->connstr('bare'),

@@ -109,8 +109,7 @@ refused([ @base, '-X', 'time.precision.mode=isostring' ],
 	qr/time\.precision\.mode: "isostring" is not supported/, 'unsupported Debezium mode');
 accepted([ @base, '-X', 'snapshot.mode=never' ], 'snapshot.mode=never (alias of no_data)');
 accepted([ @base, '-X', 'snapshot.mode=INITIAL_ONLY' ], 'snapshot.mode in capitals');
-refused([ @base, '-X', 'snapshot.mode=always' ], qr/snapshot\.mode: "always" is not supported yet/,
-	'snapshot.mode=always');
+accepted([ @base, '-X', 'snapshot.mode=always' ], 'snapshot.mode=always');
 refused([ @base, '-X', 'snapshot.mode=custom' ], qr/snapshot\.mode: "custom" is not supported; use initial/,
 	'snapshot.mode=custom');
 refused([ @base, '-X', 'snapshot.max.threads=0' ], qr/snapshot\.max\.threads: "0" is out of range/,

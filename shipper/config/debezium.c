@@ -123,6 +123,7 @@ build_version(Load *ld, Config *cfg)
 static void
 build_snapshot(Load *ld, Config *cfg)
 {
+	/* SnapshotMode's order, then the alias of no_data */
 	static const char *const modes[] = {
 		"initial", "always", "initial_only", "no_data", "when_needed", "never", NULL
 	};
@@ -133,15 +134,12 @@ build_snapshot(Load *ld, Config *cfg)
 	key_int(ld, "snapshot.fetch.size", 1, 10000000, "a number of rows", &cfg->snapshot_fetch);
 	if (!s->bad && (str_eqi(s->value, "configuration_based") || str_eqi(s->value, "custom")))
 	{
-		problem(ld, s, "%s is not supported; use initial, initial_only, when_needed or no_data",
+		problem(ld, s, "%s is not supported; use initial, always, initial_only, when_needed or no_data",
 				setting_shown(s));
 		return;
 	}
 	if (!key_enum(ld, "snapshot.mode", modes, &mode))
 		return;
-	if (mode == SNAPSHOT_ALWAYS)
-		problem(ld, s, "%s is not supported yet (it needs the incremental snapshot, to read "
-				"while the slot keeps its place); use initial, or when_needed", setting_shown(s));
 	cfg->snapshot_mode = mode == 5 ? SNAPSHOT_NO_DATA : (SnapshotMode) mode;
 }
 

@@ -40,7 +40,7 @@ const KeyDef known_keys[] = {
 	{"skipped.operations", "t", "c,u,d,t or none"},
 	{"unavailable.value.placeholder", "__debezium_unavailable_value", "unchanged TOAST value"},
 	{"provide.transaction.metadata", "false", "BEGIN/END on the transaction topic"},
-	{"snapshot.mode", "initial", "initial | initial_only | when_needed | no_data (alias never)"},
+	{"snapshot.mode", "initial", "initial | always | initial_only | when_needed | no_data (alias never)"},
 	{"snapshot.max.threads", "1", "connections reading a snapshot in parallel"},
 	{"snapshot.fetch.size", "10240", "rows per snapshot read"},
 	{"debezium.version", "3.1.3.Final", "Debezium version to reproduce"},
