@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,6 +68,9 @@ struct Run
 	bool	   *left;			/* ranges not in Kafka yet, as last recorded */
 	int			nleft;
 	bool		recorded;		/* the slot's snapshot: its record says what is left */
+	Config		worker_cfg;		/* the workers' producers share the queue's memory */
+	KeyValue   *worker_kafka;
+	char		queue_kbytes[24];
 	Worker	   *workers;
 	int			nworkers;
 	pthread_mutex_t lock;
@@ -274,7 +278,7 @@ worker_main(void *arg)
 
 	w->renderer = renderer_new(sh->cfg, sh->cfg->dbname ? sh->cfg->dbname : PQdb(w->conn),
 							   meta_lookup, w->conn, sh->claims);
-	w->sink = sink_open(sh->cfg, worker_ack, worker_wait, w, w->err, sizeof(w->err));
+	w->sink = sink_open(&run->worker_cfg, worker_ack, worker_wait, w, w->err, sizeof(w->err));
 	if (w->sink == NULL)
 		worker_fail(w, "%s", w->err);
 	while (!w->failed && !stop_requested && !atomic_load(&run->abort) &&
@@ -404,6 +408,32 @@ watch(Run *run)
 }
 
 /*
+ * The workers' producers: each gets its share of queue.buffering.max.kbytes
+ * (the user's, else the shipper's default), so that more threads do not
+ * take more memory.
+ */
+static void
+share_queue(Run *run)
+{
+	const Config *cfg = run->sh->cfg;
+	long		kbytes = 32768;
+
+	for (int i = 0; i < cfg->nkafka; i++)
+		if (strcmp(cfg->kafka[i].key, "queue.buffering.max.kbytes") == 0)
+			kbytes = strtol(cfg->kafka[i].value, NULL, 10);
+	snprintf(run->queue_kbytes, sizeof(run->queue_kbytes), "%ld",
+			 kbytes / run->nworkers > 1024 ? kbytes / run->nworkers : 1024);
+	run->worker_cfg = *cfg;
+	run->worker_kafka = xmalloc((cfg->nkafka + 1) * sizeof(KeyValue));
+	memcpy(run->worker_kafka, cfg->kafka, cfg->nkafka * sizeof(KeyValue));
+	/* the last setting of a key wins */
+	run->worker_kafka[cfg->nkafka].key = "queue.buffering.max.kbytes";
+	run->worker_kafka[cfg->nkafka].value = run->queue_kbytes;
+	run->worker_cfg.kafka = run->worker_kafka;
+	run->worker_cfg.nkafka = cfg->nkafka + 1;
+}
+
+/*
  * Open the workers' connections, each in the snapshot; with none given,
  * the first exports one of the database as it is now, at *lsn.
  */
@@ -447,6 +477,7 @@ close_workers(Run *run)
 		PQfinish(w->conn);
 	}
 	free(run->workers);
+	free(run->worker_kafka);
 	free(run->ranges);
 	free(run->left);
 	snap_plan_free(&run->plan);
@@ -518,6 +549,7 @@ snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn)
 	pthread_mutex_init(&run.lock, NULL);
 	atomic_init(&run.running, 0);
 	atomic_init(&run.abort, false);
+	share_queue(&run);
 	if (!open_workers(&run, snapshot, &lsn, sh->err, sizeof(sh->err)) ||
 		!snap_plan(run.workers[0].conn, &sh->tables, threads > 1 ? threads * 4 : 1,
 				   sh->cfg->snapshot_fetch, &run.plan, sh->err, sizeof(sh->err)))
