@@ -112,7 +112,7 @@ print(time.time() - t)
 EOF
 }
 
-# ship_once SINK N: an initial_only snapshot by N connections; "wall peak_rss_kb"
+# ship_once SINK N: an initial_only snapshot by N connections; "wall cpu peak_rss_kb"
 ship_once() {
 	cat >"$WORK/ship.properties" <<EOF
 topic.prefix=bench
@@ -130,19 +130,20 @@ t = time.time()
 with open(logf, 'w') as log:
     if subprocess.run([shipper, '-c', props], stderr=log).returncode != 0:
         sys.exit('the shipper failed: see ' + logf)
-print(time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(time.time() - t, r.ru_utime + r.ru_stime, r.ru_maxrss)
 EOF
 }
 
-declare -A wall rss
+declare -A wall cpu rss
 for r in $(seq "$RUNS"); do
 	log "run $r/$RUNS"
 	for n in 1 2; do
 		wall[copy$n]+="$(copy_once $n) "
-		read -r w m < <(ship_once kafka $n) || die "$(cat "$WORK/ship.log")"
-		wall[kafka$n]+="$w "; rss[kafka$n]+="$m "
-		read -r w m < <(ship_once null $n) || die "$(cat "$WORK/ship.log")"
-		wall[null$n]+="$w "; rss[null$n]+="$m "
+		read -r w c m < <(ship_once kafka $n) || die "$(cat "$WORK/ship.log")"
+		wall[kafka$n]+="$w "; cpu[kafka$n]+="$c "; rss[kafka$n]+="$m "
+		read -r w c m < <(ship_once null $n) || die "$(cat "$WORK/ship.log")"
+		wall[null$n]+="$w "; cpu[null$n]+="$c "; rss[null$n]+="$m "
 	done
 done
 grep -q "snapshot done: $ROWS rows" "$WORK/ship.log" || die "the snapshot did not read every row: $(cat "$WORK/ship.log")"
@@ -151,14 +152,19 @@ med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 rate() { calc "$ROWS / $(med "${wall[$1]}")"; }
 echo
 echo "snapshot of $ROWS rows, 8 mixed-type columns (median of $RUNS; PostgreSQL $("$PGBIN/postgres" -V | awk '{ print $3 }'), mock Kafka, $(nproc) cores)"
-printf '%-52s %9s %12s %12s\n' reader wall_s rows/s peak_rss_MB
+printf '%-52s %9s %12s %16s %12s\n' reader wall_s rows/s shipper_cpu_us/row peak_rss_MB
 for k in copy1 kafka1 null1 copy2 kafka2 null2; do
+	m='' u=''
 	case $k in
-		copy*) name="COPY (SELECT ...) TO STDOUT, ${k#copy} connection(s)"; m='' ;;
-		kafka*) name="cellcdc-shipper -> Kafka, ${k#kafka} thread(s)"; m=$(calc "$(med "${rss[$k]}") / 1024") ;;
-		null*) name="cellcdc-shipper, sink=null, ${k#null} thread(s)"; m=$(calc "$(med "${rss[$k]}") / 1024") ;;
+		copy*) name="COPY (SELECT ...) TO STDOUT, ${k#copy} connection(s)" ;;
+		kafka*) name="cellcdc-shipper -> Kafka, ${k#kafka} thread(s)" ;;
+		null*) name="cellcdc-shipper, sink=null, ${k#null} thread(s)" ;;
 	esac
-	printf '%-52s %9.2f %12.0f %12s\n' "$name" "$(med "${wall[$k]}")" "$(rate "$k")" "${m:+$(printf '%.1f' "$m")}"
+	if [[ $k != copy* ]]; then
+		m=$(printf '%.1f' "$(calc "$(med "${rss[$k]}") / 1024")")
+		u=$(printf '%.2f' "$(calc "$(med "${cpu[$k]}") * 1000000 / $ROWS")")
+	fi
+	printf '%-52s %9.2f %12.0f %16s %12s\n' "$name" "$(med "${wall[$k]}")" "$(rate "$k")" "$u" "$m"
 done
 echo
 k1=$(rate kafka1); k2=$(rate kafka2); c1=$(rate copy1); c2=$(rate copy2)
@@ -168,3 +174,6 @@ printf '%s: 1 thread at %.0f%% of the COPY floor (target >= 50%%)\n' "$(verdict 
 printf '%s: 2 threads at %.0f%% of the COPY floor with 2 connections (target >= 50%%)\n' "$(verdict "$k2 >= 0.5 * $c2")" "$(calc "100 * $k2 / $c2")"
 printf '%s: 2 threads %.2fx 1 thread (target >= 1.6x)\n' "$(verdict "$k2 >= 1.6 * $k1")" "$(calc "$k2 / $k1")"
 printf '%s: peak RSS %.1f MB with 2 threads (target < 150 MB)\n' "$(verdict "$peak < 150")" "$peak"
+n1=$(rate null1); n2=$(rate null2)
+printf 'reading and rendering alone (sink=null): %.0f%% of the floor with 1 thread, %.0f%% with 2, 2 threads %.2fx 1\n' \
+	"$(calc "100 * $n1 / $c1")" "$(calc "100 * $n2 / $c2")" "$(calc "$n2 / $n1")"

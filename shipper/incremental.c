@@ -18,9 +18,7 @@
  * which is earlier: that also covers a transaction that committed just
  * before such a watermark but was not yet visible to the read.
  *
- * Work comes from requests (cellcdc.request_snapshot() in the database, or
- * cellcdc-shipper --snapshot: a transactional message, prefix
- * cellcdc.snapshot, that the stream brings), from tables newly captured,
+ * Work comes from requests (requests.c), from tables newly captured,
  * and from an initial snapshot that was interrupted (its ranges left).
  * The queue is kept in the slot's record in Kafka, as it stands once Kafka
  * has every read before it (each change is tied to an LSN the slot must
@@ -37,8 +35,6 @@
 #include "record.h"
 #include "session.h"
 
-#define WATERMARK_PREFIX "cellcdc.watermark"
-#define REQUEST_PREFIX "cellcdc.snapshot"
 
 /* a table (or a key range of one) still to read */
 typedef struct IncItem
@@ -777,110 +773,75 @@ close_window(Shipper *sh, uint64_t lsn)
 
 /* ---------- messages the stream brings ---------- */
 
-/* A request: {"action":..,"schema":..,"table":..,"filter":..}. */
-static void
-on_request(Shipper *sh, const CdcMessage *m, uint64_t lsn)
+/*
+ * Queue a snapshot of a table (quoted), of the rows matching filter (or
+ * all), unless the same is queued and not started; the record may say so
+ * once the slot confirms lsn.
+ */
+void
+incremental_queue(Shipper *sh, const char *quoted, const char *filter, uint64_t lsn)
 {
 	Incremental *inc = sh->inc;
-	json_t	   *o = json_loadb(m->content.data, m->content.len, 0, NULL);
-	const char *action = json_string_value(json_object_get(o, "action"));
-	const char *schema = json_string_value(json_object_get(o, "schema"));
-	const char *table = json_string_value(json_object_get(o, "table"));
-	const char *filter = json_string_value(json_object_get(o, "filter"));
-	const char *slot = json_string_value(json_object_get(o, "slot"));
-	char	   *quoted = NULL;
-	uint64_t	safe = sh->fl.open ? sh->fl.open->final_lsn : lsn;
+	IncItem    *it;
 
-	if (action == NULL)
-	{
-		log_warn("ignored a snapshot request at LSN " LSN_FMT " that is not one: %.*s",
-				 LSN_ARGS(lsn), (int) (m->content.len > 200 ? 200 : m->content.len), m->content.data);
-		json_decref(o);
-		return;
-	}
-	if (slot && strcmp(slot, sh->cfg->slot_name) != 0)
-	{
-		json_decref(o);
-		return;					/* another shipper's */
-	}
-	if (schema && table)
-	{
-		Buf			b = {0};
+	for (it = inc->head; it; it = it->next)
+		if (strcmp(it->table, quoted) == 0 && !it->started && !it->range &&
+			((it->filter == NULL && filter == NULL) ||
+			 (it->filter && filter && strcmp(it->filter, filter) == 0)))
+		{
+			log_info("snapshot request for %s: already queued", quoted);
+			return;
+		}
+	it = xcalloc(1, sizeof(IncItem));
+	it->table = xstrdup(quoted);
+	it->filter = filter ? xstrdup(filter) : NULL;
+	queue_append(inc, it);
+	log_info("incremental snapshot of %s requested%s%s", quoted,
+			 filter ? " with filter " : "", filter ? filter : "");
+	queue_changed(inc, lsn);
+}
 
-		buf_printf(&b, "\"%s\".\"%s\"", schema, table);
-		quoted = buf_take(&b, NULL);
-	}
-	if (strcmp(action, "execute") == 0 && quoted)
-	{
-		IncItem    *it;
+/*
+ * Stop the snapshots of a table (quoted; NULL: all): the queued ones go,
+ * the one in a window ends with it.  Returns how many were stopped.
+ */
+int
+incremental_stop(Shipper *sh, const char *quoted, uint64_t lsn)
+{
+	Incremental *inc = sh->inc;
+	IncItem   **p = &inc->head;
+	int			stopped = 0;
 
-		if (filter && strchr(filter, ';'))
-			log_error("snapshot request for %s ignored: its filter is not one SQL condition "
-					  "(it has a \";\")", quoted);
-		else if (!config_table_captured(sh->cfg, schema, table))
-			log_error("snapshot request for %s ignored: this shipper does not capture it "
-					  "(table.include.list / table.exclude.list); add it to the lists first",
-					  quoted);
+	while (*p)
+	{
+		IncItem    *it = *p;
+
+		if (quoted && strcmp(it->table, quoted) != 0)
+			p = &it->next;
+		else if (it == inc->head && inc->window != WINDOW_NONE)
+		{
+			inc->ends_item = true;	/* its open chunk is its last */
+			stopped++;
+			p = &it->next;
+		}
 		else
 		{
-			for (it = inc->head; it; it = it->next)
-				if (strcmp(it->table, quoted) == 0 && !it->started && !it->lo &&
-					((it->filter == NULL && filter == NULL) ||
-					 (it->filter && filter && strcmp(it->filter, filter) == 0)))
-					break;
-			if (it)
-				log_info("snapshot request for %s: already queued", quoted);
-			else
-			{
-				it = xcalloc(1, sizeof(IncItem));
-				it->table = xstrdup(quoted);
-				it->filter = filter ? xstrdup(filter) : NULL;
-				queue_append(inc, it);
-				log_info("incremental snapshot of %s.%s requested%s%s", schema, table,
-						 filter ? " with filter " : "", filter ? filter : "");
-				queue_changed(inc, safe);
-			}
+			if (it == inc->head)
+				snap_table_free(&inc->table);
+			*p = it->next;
+			item_free(it);
+			stopped++;
 		}
 	}
-	else if (strcmp(action, "stop") == 0)
-	{
-		IncItem   **p = &inc->head;
-		int			stopped = 0;
+	queue_changed(inc, lsn);
+	return stopped;
+}
 
-		while (*p)
-		{
-			IncItem    *it = *p;
-
-			if (quoted && strcmp(it->table, quoted) != 0)
-				p = &it->next;
-			else if (it == inc->head && inc->window != WINDOW_NONE)
-			{
-				inc->ends_item = true;	/* its open chunk is its last */
-				stopped++;
-				p = &it->next;
-			}
-			else
-			{
-				if (it == inc->head)
-					snap_table_free(&inc->table);
-				*p = it->next;
-				item_free(it);
-				stopped++;
-			}
-		}
-		log_info("%d incremental snapshot%s%s%s stopped", stopped, stopped == 1 ? "" : "s",
-				 quoted ? " of " : "", quoted ? quoted : "");
-		queue_changed(inc, safe);
-	}
-	else if (strcmp(action, "pause") == 0 || strcmp(action, "resume") == 0)
-	{
-		inc->paused = action[0] == 'p';
-		log_info("incremental snapshots %s", inc->paused ? "paused" : "resumed");
-	}
-	else
-		log_warn("ignored a snapshot request with action \"%s\"", action);
-	free(quoted);
-	json_decref(o);
+/* Pause or resume the snapshots. */
+void
+incremental_pause(Incremental *inc, bool paused)
+{
+	inc->paused = paused;
 }
 
 /*
@@ -900,7 +861,8 @@ incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 	if (m.prefix.len == sizeof(REQUEST_PREFIX) - 1 &&
 		memcmp(m.prefix.data, REQUEST_PREFIX, m.prefix.len) == 0)
 	{
-		on_request(sh, &m, lsn);
+		request_apply(sh, m.content.data, m.content.len,
+					  sh->fl.open ? sh->fl.open->final_lsn : lsn);
 		return true;
 	}
 	if (m.prefix.len != sizeof(WATERMARK_PREFIX) - 1 ||
@@ -922,113 +884,4 @@ incremental_add_table(Shipper *sh, const char *quoted)
 	it->table = xstrdup(quoted);
 	queue_append(sh->inc, it);
 	queue_changed(sh->inc, 0);
-}
-
-/* ---------- requests from the command line ---------- */
-
-/*
- * cellcdc-shipper --snapshot TABLE [--filter SQL] (and --stop-snapshot,
- * --pause-snapshots, --resume-snapshots): write the request into the WAL,
- * for the running shipper of this slot to find in its stream, and exit.
- * The table must exist and be captured, the filter must be valid SQL on
- * it: each is checked here, so that a mistake is told to the person who
- * made it.  Returns the exit status.
- */
-int
-incremental_request(const Config *cfg)
-{
-	char		err[ERRLEN];
-	PGconn	   *conn = pg_connect(cfg, false, err, sizeof(err));
-	const char *params[3];
-	PGresult   *res;
-	char	   *schema = NULL,
-			   *table = NULL,
-			   *content;
-	json_t	   *msg;
-	int			rc = EXIT_CONFIG;
-
-	if (conn == NULL)
-	{
-		log_error("%s", err);
-		return EXIT_STARTUP;
-	}
-	if (cfg->request_table)
-	{
-		params[0] = cfg->request_table;
-		res = PQexecParams(conn, "SELECT n.nspname, c.relname, c.oid::regclass::text"
-						   " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-						   " WHERE c.oid = to_regclass($1)", 1, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		{
-			log_error("--%s %s: %s", strcmp(cfg->request_action, "stop") == 0 ? "stop-snapshot" : "snapshot",
-					  cfg->request_table, PQresultStatus(res) == PGRES_TUPLES_OK ?
-					  "no such table (write schema.table, quoted as SQL needs)" : pg_error(conn));
-			PQclear(res);
-			goto done;
-		}
-		schema = xstrdup(PQgetvalue(res, 0, 0));
-		table = xstrdup(PQgetvalue(res, 0, 1));
-		PQclear(res);
-		if (strcmp(cfg->request_action, "execute") == 0 && !config_table_captured(cfg, schema, table))
-		{
-			log_error("--snapshot %s: this shipper does not capture it (table.include.list / "
-					  "table.exclude.list); add it to the lists first", cfg->request_table);
-			goto done;
-		}
-	}
-	if (cfg->request_filter)
-	{
-		Buf			sql = {0};
-		char	   *ident = PQescapeIdentifier(conn, schema, strlen(schema));
-		char	   *ident2 = PQescapeIdentifier(conn, table, strlen(table));
-
-		/* the filter must be one expression on the table's rows, and read nothing else */
-		buf_printf(&sql, "EXPLAIN SELECT FROM ONLY %s.%s t WHERE (%s)", ident, ident2,
-				   cfg->request_filter);
-		PQfreemem(ident);
-		PQfreemem(ident2);
-		res = strchr(cfg->request_filter, ';') ? NULL : PQexec(conn, sql.data);
-		buf_free(&sql);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			log_error("--filter %s: %s", cfg->request_filter,
-					  res ? pg_error(conn) : "one SQL condition on the table's rows, with no \";\"");
-			PQclear(res);
-			goto done;
-		}
-		PQclear(res);
-	}
-	msg = json_pack("{s:s, s:s?, s:s?, s:s?, s:s}", "action", cfg->request_action,
-					"schema", schema, "table", table, "filter", cfg->request_filter,
-					"slot", cfg->slot_name);
-	content = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
-	params[0] = REQUEST_PREFIX;
-	params[1] = content;
-	res = PQexecParams(conn, "SELECT pg_logical_emit_message(true, $1, $2)", 2, NULL, params,
-					   NULL, NULL, 0);
-	free(content);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		log_error("cannot write the request: %s", pg_error(conn));
-		rc = EXIT_STARTUP;
-	}
-	else
-	{
-		log_info("asked the shipper of slot \"%s\" to %s%s%s (request at LSN %s); its log says "
-				 "when it is done", cfg->slot_name,
-				 strcmp(cfg->request_action, "execute") == 0 ? "snapshot " :
-				 strcmp(cfg->request_action, "stop") == 0 ? "stop the snapshots of " :
-				 strcmp(cfg->request_action, "pause") == 0 ? "pause its snapshots" :
-				 "resume its snapshots", table ? cfg->request_table : "",
-				 strcmp(cfg->request_action, "stop") == 0 && !table ? "every table" : "",
-				 PQgetvalue(res, 0, 0));
-		rc = EXIT_STOPPED;
-	}
-	PQclear(res);
-done:
-	free(schema);
-	free(table);
-	PQfinish(conn);
-	return rc;
 }

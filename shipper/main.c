@@ -62,7 +62,7 @@ main(int argc, char **argv)
 		return rc == 1 ? EXIT_STOPPED : EXIT_CONFIG;
 	log_setup(cfg.slot_name, cfg.log_json);
 	if (cfg.request_action)
-		return incremental_request(&cfg);
+		return request_send(&cfg);
 
 	sa.sa_flags = SA_RESTART;	/* a signal must not fail a write to stdout */
 	sa.sa_handler = on_signal;

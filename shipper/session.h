@@ -119,8 +119,18 @@ extern bool incremental_step(Shipper *sh);
 extern bool incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn);
 extern void incremental_add_table(Shipper *sh, const char *quoted);
 extern char *incremental_ranges_json(const SnapPlan *plan, const bool *left);
-extern int	incremental_request(const Config *cfg);
 extern void incremental_report(const Incremental *inc);
+extern void incremental_queue(Shipper *sh, const char *quoted, const char *filter, uint64_t lsn);
+extern int	incremental_stop(Shipper *sh, const char *quoted, uint64_t lsn);
+extern void incremental_pause(Incremental *inc, bool paused);
+
+/* requests.c: snapshot requests, logical decoding messages with this prefix */
+#define REQUEST_PREFIX "cellcdc.snapshot"
+/* incremental.c: the windows' watermarks */
+#define WATERMARK_PREFIX "cellcdc.watermark"
+
+extern void request_apply(Shipper *sh, const char *content, size_t len, uint64_t lsn);
+extern int	request_send(const Config *cfg);
 
 /* ops/report.c */
 extern void report_progress(Shipper *sh, int64_t now);
