@@ -27,55 +27,9 @@ ROWS=${ROWS:-2000000}
 PG_CONFIG=${PG_CONFIG:-pg_config}
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
-PGBIN=$("$PG_CONFIG" --bindir)
-SHIPPER=$PGBIN/cellcdc-shipper
-
-log() { printf '[snapshot.sh %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-[[ -x $SHIPPER ]] || die "$SHIPPER not found: run make install first"
-make -s regress/mockbroker >/dev/null || die "cannot build regress/mockbroker"
-unset PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD
-
-WORK=$(mktemp -d /tmp/cellcdc-snap.XXXXXX)
-if [[ $(id -u) -eq 0 ]]; then
-	chown postgres "$WORK"
-	as_owner() { runuser -u postgres -- "$@"; }
-else
-	as_owner() { "$@"; }
-fi
-PIDS=()
-cleanup() {
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-as_owner "$PGBIN/initdb" -D "$WORK/data" -A trust -U bench --encoding=UTF8 --locale=C >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$WORK'
-wal_level = logical
-max_wal_size = 4GB
-shared_buffers = 512MB
-fsync = off
-synchronous_commit = off
-EOF
-if grep -q '^output_plugin_libraries' <<<"$("$PGBIN/postgres" --describe-config)"; then
-	echo "output_plugin_libraries = 'pgoutput, cellcdc'" >>"$WORK/data/postgresql.conf"
-fi
-as_owner "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
-CONN="host=127.0.0.1 port=$PORT user=bench dbname=postgres"
-sql() { "$PGBIN/psql" -X -q -tA -v ON_ERROR_STOP=1 -d "$CONN" "$@"; }
-
-"$SRC/regress/mockbroker" -b 3 -f "$WORK/bootstrap" -c "$WORK/control" -t bench.public.bench:6 \
-	>"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
-BOOTSTRAP=$(cat "$WORK/bootstrap")
+source bench/cluster.sh
+start_cluster "shared_buffers = 512MB"
+start_mock -t bench.public.bench:6
 
 log "table: $ROWS rows"
 sql <<EOF
@@ -91,8 +45,6 @@ SELECT i, i::bigint * 1000003, 'customer-' || md5(i::text), (i * 1.37)::numeric(
 VACUUM ANALYZE bench;
 EOF
 
-calc() { awk "BEGIN { print $* }"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # copy_once N: N connections COPY a 1/N key range each to /dev/null; wall seconds
 copy_once() {

@@ -336,6 +336,10 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, si
 				if (!heal_or_gap(sh, what, rec->confirmed_lsn, &heal))
 					return false;
 			}
+			else if (redo)
+				log_warn("the initial snapshot of slot \"%s\" did not finish, and the slot is gone: "
+						 "taking a new one at a new slot; a row the first one read and that was "
+						 "deleted since stays in Kafka (compacted topics keep it)", sh->cfg->slot_name);
 			break;
 	}
 
