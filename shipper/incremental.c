@@ -4,8 +4,8 @@
  *		goes on, in key-ordered chunks, each inside a window of watermarks
  *		(the DBLog algorithm), with no lock, no pause and no signal table.
  *
- * For each chunk: read it (snapshot.fetch.size rows after the last key
- * read, in its own statement snapshot), render it and hold it, then write
+ * For each chunk: read it (incremental.snapshot.chunk.size rows after the
+ * last key read, in its own statement snapshot), render it and hold it, then write
  * a high watermark into the WAL (a non-transactional logical decoding
  * message, prefix cellcdc.watermark).  From the read on, any change the
  * stream brings to a key held drops that key's read, since the change is
@@ -618,7 +618,7 @@ read_whole(Shipper *sh)
 		PQclear(res);
 		inc->cursor_open = true;
 	}
-	buf_printf(&sql, "FETCH %d FROM cellcdc_whole", sh->cfg->snapshot_fetch);
+	buf_printf(&sql, "FETCH %d FROM cellcdc_whole", sh->cfg->incremental_chunk);
 	res = PQexecParams(inc->conn, sql.data, 0, NULL, NULL, NULL, NULL, 1);
 	buf_free(&sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -647,7 +647,7 @@ read_whole(Shipper *sh)
 		it->rows++;
 	}
 	PQclear(res);
-	if (n < sh->cfg->snapshot_fetch)
+	if (n < sh->cfg->incremental_chunk)
 	{
 		PQclear(PQexec(inc->conn, "COMMIT"));
 		inc->cursor_open = false;
@@ -700,7 +700,7 @@ incremental_step(Shipper *sh)
 	rg.hi_inclusive = it->hi_inclusive;
 	rg.filter = it->filter;
 	res = snap_chunk(inc->conn, &inc->table, &rg, it->after, sh->cfg->exclude_columns,
-					 sh->cfg->snapshot_fetch, err, sizeof(err));
+					 sh->cfg->incremental_chunk, err, sizeof(err));
 	if (res == NULL)
 	{
 		give_up_item(sh, err);
@@ -719,7 +719,7 @@ incremental_step(Shipper *sh)
 			give_up_item(sh, err);
 			return true;
 		}
-	inc->ends_item = PQntuples(res) < sh->cfg->snapshot_fetch;
+	inc->ends_item = PQntuples(res) < sh->cfg->incremental_chunk;
 	if (PQntuples(res) > 0)
 	{
 		int			last = PQntuples(res) - 1;

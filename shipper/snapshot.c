@@ -253,10 +253,17 @@ read_range(Worker *w, const SnapRange *rg)
 		first = false;
 		atomic_fetch_add(&t->rows, 1);
 	}
-	if (got < 0 && PQstatus(w->conn) == CONNECTION_OK)
-		table_failed(run, t, err);
 	snap_reader_close(&rd);
-	if (!snap_range_end(w->conn, err, sizeof(err)) && !w->failed)
+	if (got < 0 && PQstatus(w->conn) == CONNECTION_OK)
+	{
+		char		why[ERRLEN];
+
+		snprintf(why, sizeof(why), "%s", err);
+		if (snap_range_end(w->conn, err, sizeof(err)) && snap_table_gone(w->conn, t))
+			snprintf(why, sizeof(why), "it was dropped (or renamed) while the snapshot ran");
+		table_failed(run, t, why);
+	}
+	else if (!snap_range_end(w->conn, err, sizeof(err)) && !w->failed)
 		worker_fail(w, "snapshot connection failed while reading %s: %s", t->name, err);
 	/* a table that failed is reported, not read again */
 	if ((got == 0 || t->failed[0]) && !w->failed && !stop_requested && !atomic_load(&run->abort))

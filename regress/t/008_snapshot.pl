@@ -307,7 +307,7 @@ matches_table('healed', 'when_needed');
 # 7. Incremental snapshots while streaming and churning: the whole table
 # from SQL, part of one from the command line, and a stop.
 $sh = start_shipper($node, $mock, @common, 'slot.name' => 'snap', 'topic.prefix' => 'healed',
-	'snapshot.fetch.size' => '997', 'log.progress.interval.ms' => '1000');
+	'incremental.snapshot.chunk.size' => '997', 'log.progress.interval.ms' => '1000');
 $bg = start_churn(2_000_000);
 $node->safe_psql('postgres', "SELECT cellcdc.request_snapshot('acct')");
 ($rc, $err) = run_shipper($node, $mock, @common, 'slot.name' => 'snap',
@@ -346,7 +346,7 @@ like($perr, qr/syntax error/, 'request_snapshot() checks its filter');
 # the last chunk Kafka has.
 $victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
 		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'inc9',
-			'slot.name' => 'k9', 'snapshot.fetch.size' => '50') ],
+			'slot.name' => 'k9', 'incremental.snapshot.chunk.size' => '50') ],
 	'>', \$vout, '2>', \$verr);
 wait_until(sub { $victim->pump_nb; $verr =~ /streaming slot/ }, 'streaming');
 $node->safe_psql('postgres', "SELECT cellcdc.request_snapshot('acct')");
@@ -354,7 +354,7 @@ wait_until(sub { topic_count('inc9.public.acct') >= $rows / 2 }, 'the incrementa
 $victim->signal('KILL');
 $victim->finish;
 $sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'inc9', 'slot.name' => 'k9',
-	'log.progress.interval.ms' => '1000', 'snapshot.fetch.size' => '50');
+	'log.progress.interval.ms' => '1000', 'incremental.snapshot.chunk.size' => '50');
 wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the rest read');
 like($verr . $sh->{err}, qr/incremental snapshot of public\.acct: \d+ rows of about \d+ in \d+ s; 0 more queued/,
 	'progress was logged');
@@ -388,6 +388,22 @@ is(scalar(grep { defined $_->{value} && $_->{value} =~ /"snapshot":"incremental"
 	  @{ kcat_messages($mock, 'narrow.public.pair') }), 6000, 'always: the rows are read again');
 like($sh->{err}, qr/ERROR .*incremental snapshot of "public"\."zsecret" stopped: the shipper's role may not read it/,
 	'a table it may not read is named, and the others go on');
+
+# 11. A table dropped while the snapshot runs fails alone, and says so.
+$node->safe_psql('postgres', 'CREATE TABLE dropme (id int PRIMARY KEY);
+	INSERT INTO dropme SELECT generate_series(1, 100); GRANT SELECT ON dropme TO shipper');
+$sh = { out => '', err => '' };
+$sh->{run} = IPC::Run::start([ $ShipperTest::shipper, '-c',
+		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'drop',
+			'slot.name' => 'drop', 'snapshot.mode' => 'initial_only', 'snapshot.fetch.size' => '2') ],
+	'>', \$sh->{out}, '2>', \$sh->{err}, IPC::Run::timeout(180));
+wait_until(sub { topic_count('drop.public.acct') >= 100 }, 'the snapshot under way');
+$node->safe_psql('postgres', 'DROP TABLE dropme');
+$sh->{run}->finish;
+is($? >> 8, 0, 'a table dropped during the snapshot: the snapshot still ends, exit 0');
+like($sh->{err}, qr/ERROR .*snapshot of public\.dropme failed: it was dropped \(or renamed\) while the snapshot ran/,
+	'naming the table and what happened');
+like($sh->{err}, qr/snapshot of public\.pair: 3000 rows read/, 'the tables after it are read');
 
 # 6. A snapshot needs the extension.
 $node->safe_psql('postgres', 'CREATE DATABASE bare');

@@ -100,6 +100,8 @@ typedef struct Config
 	SnapshotMode snapshot_mode;
 	int			snapshot_threads;	/* snapshot.max.threads */
 	int			snapshot_fetch; /* snapshot.fetch.size: rows per read */
+	int			incremental_chunk;	/* incremental.snapshot.chunk.size: rows per
+									 * window */
 
 	/* where the messages go */
 	SinkKind	sink;

@@ -119,7 +119,7 @@ build_version(Load *ld, Config *cfg)
 	cfg->debezium_version = xstrdup(s->value);
 }
 
-/* snapshot.mode, .max.threads, .fetch.size */
+/* snapshot.mode, .max.threads, .fetch.size; incremental.snapshot.chunk.size */
 static void
 build_snapshot(Load *ld, Config *cfg)
 {
@@ -132,6 +132,8 @@ build_snapshot(Load *ld, Config *cfg)
 
 	key_int(ld, "snapshot.max.threads", 1, 64, "a number of connections", &cfg->snapshot_threads);
 	key_int(ld, "snapshot.fetch.size", 1, 10000000, "a number of rows", &cfg->snapshot_fetch);
+	key_int(ld, "incremental.snapshot.chunk.size", 1, 10000000, "a number of rows",
+			&cfg->incremental_chunk);
 	if (!s->bad && (str_eqi(s->value, "configuration_based") || str_eqi(s->value, "custom")))
 	{
 		problem(ld, s, "%s is not supported; use initial, always, initial_only, when_needed or no_data",

@@ -532,6 +532,23 @@ snap_describe(PGconn *conn, uint32_t oid, SnapTable *t, char *err, size_t errlen
 	return true;
 }
 
+/* Is the table gone from the catalog (dropped, or renamed away)? */
+bool
+snap_table_gone(PGconn *conn, const SnapTable *t)
+{
+	char		oid[16];
+	const char *params[2] = {oid, t->name};
+	PGresult   *res;
+	bool		gone;
+
+	snprintf(oid, sizeof(oid), "%u", t->oid);
+	res = PQexecParams(conn, "SELECT to_regclass($2) IS DISTINCT FROM $1::oid", 2, NULL, params,
+					   NULL, NULL, 0);
+	gone = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return gone;
+}
+
 /* Free what snap_describe filled in. */
 void
 snap_table_free(SnapTable *t)
