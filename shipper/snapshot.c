@@ -379,6 +379,8 @@ watch(Run *run)
 
 		usleep(WATCH_MS * 1000);
 		sink_poll(run->sh->sink, 0);
+		/* the workers wait for Kafka as streaming does: say so as streaming does */
+		report_outage(run->sh, now);
 		record_left(run);
 		if (cfg->progress_interval_ms > 0 && now >= next_log)
 		{

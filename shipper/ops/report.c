@@ -123,7 +123,8 @@ report_outage(Shipper *sh, int64_t now)
 	{
 		sh->outage_began = since;
 		log_warn("Kafka unreachable: every broker is down; holding the slot at " LSN_FMT
-				 " (the cell keeps WAL until Kafka is back)", LSN_ARGS(sh->fl.confirmed));
+				 " (the cell keeps WAL until Kafka is back)",
+				 LSN_ARGS(sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed));
 	}
 	else if (now - sh->outage_reported >= 60000)
 		log_warn("Kafka unreachable for %s; %ld messages waiting; the slot retains %s of WAL",
