@@ -7,10 +7,12 @@
  * records the plugin streams, so the renderer reads one format.  A table
  * with a primary key is read in key order, in chunks of snapshot.fetch.size
  * rows (WHERE key > the last key read ... LIMIT n), and large ones are
- * split into key ranges that several connections read at once; the
- * boundaries come from a sample of the keys taken in the snapshot itself,
- * so no range is empty.  A table without a primary key is read whole
- * through a cursor.  The next chunk is asked for as soon as one arrives,
+ * split into key ranges that several connections read at once, and that
+ * an interrupted snapshot goes on from: by arithmetic between the smallest
+ * and largest key when the key is one integer column, else at keys sampled
+ * in the snapshot itself, so that no range is empty.  The same chunks make
+ * the windows of incremental snapshots (snap_chunk).  A table without a
+ * primary key is read whole through a cursor.  The next chunk is asked for as soon as one arrives,
  * so the server reads while the shipper renders.  Every range runs in a
  * savepoint that is rolled back after it: an error is that table's alone,
  * and the table's lock goes with it, so a DROP TABLE waits for one range,
