@@ -427,6 +427,8 @@ take_snapshot(Shipper *sh, const char *snapshot)
 {
 	if (!snapshot_run(sh, snapshot, sh->created_lsn))
 		return false;
+	if (sh->snapshot_cut)
+		incremental_restore(sh->inc, sh->snapshot_left);	/* the ranges left */
 	sh->snapshot_state = "done";
 	free(sh->snapshot_left);
 	sh->snapshot_left = NULL;

@@ -41,6 +41,7 @@ typedef struct Shipper
 	const char *snapshot_state; /* the slot's initial snapshot: "running", "done", "" */
 	char	   *snapshot_left;	/* while it runs: JSON of the ranges not in Kafka yet */
 	char	   *tables_json;	/* JSON of the captured tables' names, for the record */
+	bool		snapshot_cut;	/* the initial snapshot stopped at its time limit */
 	CapturedTables tables;		/* the captured tables, as last seen */
 	TopicClaims *claims;		/* which table owns each topic, for life */
 	Incremental *inc;			/* incremental snapshots, for life */

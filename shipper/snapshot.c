@@ -76,7 +76,8 @@ struct Run
 	pthread_mutex_t lock;
 	int			next;			/* the next range to read */
 	atomic_int	running;		/* workers not finished */
-	atomic_bool abort;			/* a worker failed: the others stop */
+	atomic_bool abort;			/* a worker failed, or the time is up: all stop */
+	bool		time_up;		/* snapshot.initial.max.ms has passed */
 	int64_t		started;		/* mono ms */
 };
 
@@ -378,6 +379,15 @@ watch(Run *run)
 		int64_t		now = mono_ms();
 
 		usleep(WATCH_MS * 1000);
+		if (cfg->snapshot_initial_max_ms > 0 && run->recorded && !run->time_up &&
+			now - run->started >= cfg->snapshot_initial_max_ms)
+		{
+			run->time_up = true;
+			atomic_store(&run->abort, true);
+			log_info("the initial snapshot has held the slot for %.0f s (snapshot.initial.max.ms): "
+					 "streaming from its consistent point, the rest goes on incrementally",
+					 (now - run->started) / 1000.0);
+		}
 		sink_poll(run->sh->sink, 0);
 		/* the workers wait for Kafka as streaming does: say so as streaming does */
 		report_outage(run->sh, now);
@@ -511,6 +521,12 @@ conclude(Run *run)
 			sh->output_closed = true;
 			return session_fail(sh, RESTART, "stdout was closed by its reader");
 		}
+	/* the time is up: what the workers had not delivered is in the ranges left */
+	if (run->time_up && !stop_requested)
+	{
+		sh->snapshot_cut = true;
+		return true;
+	}
 	for (int i = 0; i < run->nworkers; i++)
 		if (run->workers[i].failed)
 			return session_fail(sh, RESTART, "%s", run->workers[i].err);

@@ -405,6 +405,21 @@ like($sh->{err}, qr/ERROR .*snapshot of public\.dropme failed: it was dropped \(
 	'naming the table and what happened');
 like($sh->{err}, qr/snapshot of public\.pair: 3000 rows read/, 'the tables after it are read');
 
+# 12. snapshot.initial.max.ms: a long initial snapshot stops holding the
+# slot; streaming starts at its consistent point and the rest goes on
+# incrementally.
+$bg = start_churn(3_000_000);
+$sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'cut', 'slot.name' => 'cut',
+	'snapshot.fetch.size' => '2', 'snapshot.initial.max.ms' => '1000');
+like($sh->{err}, qr/the initial snapshot has held the slot for 1 s \(snapshot\.initial\.max\.ms\): streaming from its consistent point, the rest goes on incrementally/,
+	'snapshot.initial.max.ms: the initial snapshot stops holding the slot');
+wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the rest read');
+stop_churn($bg);
+$end = $node->safe_psql('postgres', "SELECT pg_current_wal_lsn() - '0/0'");
+wait_until(sub { slot_confirmed($node, 'cut') >= $end }, 'the churn streamed');
+is(stop_shipper($sh), 0, 'stopped');
+matches_table('cut', 'snapshot.initial.max.ms', $sh->{err});
+
 # 6. A snapshot needs the extension.
 $node->safe_psql('postgres', 'CREATE DATABASE bare');
 ($rc, $err) = run_shipper($node, $mock, 'database.conninfo' => $node->connstr('bare'),

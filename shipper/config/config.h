@@ -102,6 +102,9 @@ typedef struct Config
 	int			snapshot_fetch; /* snapshot.fetch.size: rows per read */
 	int			incremental_chunk;	/* incremental.snapshot.chunk.size: rows per
 									 * window */
+	int			snapshot_initial_max_ms;	/* snapshot.initial.max.ms: then the
+											 * rest goes on incrementally; 0: no
+											 * limit */
 
 	/* where the messages go */
 	SinkKind	sink;

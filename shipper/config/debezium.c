@@ -134,6 +134,8 @@ build_snapshot(Load *ld, Config *cfg)
 	key_int(ld, "snapshot.fetch.size", 1, 10000000, "a number of rows", &cfg->snapshot_fetch);
 	key_int(ld, "incremental.snapshot.chunk.size", 1, 10000000, "a number of rows",
 			&cfg->incremental_chunk);
+	key_int(ld, "snapshot.initial.max.ms", 0, 2000000000, "a number of milliseconds (0: no limit)",
+			&cfg->snapshot_initial_max_ms);
 	if (!s->bad && (str_eqi(s->value, "configuration_based") || str_eqi(s->value, "custom")))
 	{
 		problem(ld, s, "%s is not supported; use initial, always, initial_only, when_needed or no_data",

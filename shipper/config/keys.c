@@ -44,6 +44,7 @@ const KeyDef known_keys[] = {
 	{"snapshot.max.threads", "1", "connections reading a snapshot in parallel"},
 	{"snapshot.fetch.size", "10240", "rows per read of the initial snapshot"},
 	{"incremental.snapshot.chunk.size", "1024", "rows per window of an incremental snapshot"},
+	{"snapshot.initial.max.ms", "0", "initial snapshot's hold on the slot, then incremental (0: none)"},
 	{"debezium.version", "3.1.3.Final", "Debezium version to reproduce"},
 	{"sink", "kafka", "kafka | stdout | null"},
 	{"status.interval.ms", "10000", "standby status update interval"},
