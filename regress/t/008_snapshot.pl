@@ -242,13 +242,16 @@ is(scalar(grep { !defined $_->{key} } @{ kcat_messages($mock, 'emp-test.public.l
 is(scalar(@{ kcat_messages($mock, 'emp-test.public.zsecret') }), 0,
 	'nothing was sent for the table that failed');
 
+# The interruptions below read one row per query, so that the snapshot
+# lasts seconds and the signal lands in the middle of it on any machine.
+
 # 2. kill -9 during the snapshot, half way: the next start keeps the slot
 # (its consistent point), streams from there, and reads only the key ranges
 # not in Kafka yet, incrementally.
 $bg = start_churn(1_000_000);
 my $victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
 		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'k9',
-			'slot.name' => 'k9', 'snapshot.max.threads' => '2', 'snapshot.fetch.size' => '10') ],
+			'slot.name' => 'k9', 'snapshot.max.threads' => '2', 'snapshot.fetch.size' => '1') ],
 	'>', \my $vout, '2>', \my $verr);
 wait_until(sub { topic_count('k9.public.acct') >= $rows / 2 }, 'the snapshot half way');
 $victim->signal('KILL');
@@ -269,7 +272,7 @@ read_once_outside('k9.public.acct', $left, 'after kill -9');
 $sh = { out => '', err => '' };
 $sh->{run} = IPC::Run::start([ $ShipperTest::shipper, '-c',
 		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'term',
-			'slot.name' => 'term', 'snapshot.fetch.size' => '2') ],
+			'slot.name' => 'term', 'snapshot.fetch.size' => '1') ],
 	'>', \$sh->{out}, '2>', \$sh->{err});
 wait_until(sub { topic_count('term.public.acct') >= $rows / 2 }, 'the snapshot half way');
 is(stop_shipper($sh), 0, 'SIGTERM during the snapshot: exit 0');
@@ -346,7 +349,7 @@ like($perr, qr/syntax error/, 'request_snapshot() checks its filter');
 # the last chunk Kafka has.
 $victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
 		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'inc9',
-			'slot.name' => 'k9', 'incremental.snapshot.chunk.size' => '50') ],
+			'slot.name' => 'k9', 'incremental.snapshot.chunk.size' => '20') ],
 	'>', \$vout, '2>', \$verr);
 wait_until(sub { $victim->pump_nb; $verr =~ /streaming slot/ }, 'streaming');
 $node->safe_psql('postgres', "SELECT cellcdc.request_snapshot('acct')");
@@ -410,7 +413,7 @@ like($sh->{err}, qr/snapshot of public\.pair: 3000 rows read/, 'the tables after
 # incrementally.
 $bg = start_churn(3_000_000);
 $sh = start_shipper($node, $mock, @common, 'topic.prefix' => 'cut', 'slot.name' => 'cut',
-	'snapshot.fetch.size' => '2', 'snapshot.initial.max.ms' => '1000');
+	'snapshot.fetch.size' => '1', 'snapshot.initial.max.ms' => '1000');
 like($sh->{err}, qr/the initial snapshot has held the slot for 1 s \(snapshot\.initial\.max\.ms\): streaming from its consistent point, the rest goes on incrementally/,
 	'snapshot.initial.max.ms: the initial snapshot stops holding the slot');
 wait_until(sub { shipper_log($sh) =~ /incremental snapshots: all done/ }, 'the rest read');
