@@ -272,7 +272,7 @@ read_once_outside('k9.public.acct', $left, 'after kill -9');
 $sh = { out => '', err => '' };
 $sh->{run} = IPC::Run::start([ $ShipperTest::shipper, '-c',
 		ShipperTest::properties_file($node, $mock, @common, 'topic.prefix' => 'term',
-			'slot.name' => 'term', 'snapshot.fetch.size' => '1') ],
+			'slot.name' => 'term', 'snapshot.max.threads' => '2', 'snapshot.fetch.size' => '1') ],
 	'>', \$sh->{out}, '2>', \$sh->{err});
 wait_until(sub { topic_count('term.public.acct') >= $rows / 2 }, 'the snapshot half way');
 is(stop_shipper($sh), 0, 'SIGTERM during the snapshot: exit 0');
