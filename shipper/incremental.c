@@ -47,7 +47,7 @@ drop_held(Incremental *inc)
 		buf_free(&inc->held[i].value);
 	}
 	inc->nheld = 0;
-	free_values(inc->last, inc->table.nkey);
+	snap_keys_free(inc->last, inc->table.nkey);
 	inc->last = NULL;
 	free(inc->topic);
 	inc->topic = NULL;
@@ -200,40 +200,20 @@ give_up_item(Shipper *sh, const char *why)
 	queue_changed(inc, sh->received);
 }
 
-/* The table's largest key now: where a snapshot that started now ends. */
+/* An item that starts now ends at the table's largest key now. */
 static bool
 fix_end(Shipper *sh, IncItem *it)
 {
-	Incremental *inc = sh->inc;
-	SnapTable  *t = &inc->table;
-	Buf			sql = {0};
-	PGresult   *res;
+	char		err[ERRLEN];
 
-	buf_puts(&sql, "SELECT ");
-	for (int k = 0; k < t->nkey; k++)
-		buf_printf(&sql, "%st.%s::text", k ? ", " : "", t->keys[k]);
-	buf_printf(&sql, " FROM ONLY %s t ORDER BY ", t->name);
-	for (int k = 0; k < t->nkey; k++)
-		buf_printf(&sql, "%st.%s DESC", k ? ", " : "", t->keys[k]);
-	buf_puts(&sql, " LIMIT 1");
-	res = PQexec(inc->conn, sql.data);
-	buf_free(&sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (!snap_last_key(sh->inc->conn, &sh->inc->table, &it->hi, err, sizeof(err)))
 	{
-		give_up_item(sh, pg_error(inc->conn));
-		PQclear(res);
+		give_up_item(sh, err);
 		return false;
 	}
 	it->started = true;
-	if (PQntuples(res) == 1)
-	{
-		it->nkey = t->nkey;
-		it->hi = xmalloc(t->nkey * sizeof(char *));
-		for (int k = 0; k < t->nkey; k++)
-			it->hi[k] = xstrdup(PQgetvalue(res, 0, k));
-		it->hi_inclusive = true;
-	}
-	PQclear(res);
+	it->nkey = sh->inc->table.nkey;
+	it->hi_inclusive = true;
 	return true;
 }
 
@@ -430,13 +410,7 @@ incremental_step(Shipper *sh)
 		}
 	inc->ends_item = PQntuples(res) < sh->cfg->incremental_chunk;
 	if (PQntuples(res) > 0)
-	{
-		int			last = PQntuples(res) - 1;
-
-		inc->last = xmalloc(inc->table.nkey * sizeof(char *));
-		for (int k = 0; k < inc->table.nkey; k++)
-			inc->last[k] = xstrndup(PQgetvalue(res, last, k + 1), PQgetlength(res, last, k + 1));
-	}
+		inc->last = snap_row_keys(res, PQntuples(res) - 1, 1, inc->table.nkey);
 	PQclear(res);
 	/* from here on the stream's changes to held keys win */
 	inc->window = WINDOW_OPEN;
@@ -466,7 +440,7 @@ close_window(Shipper *sh, uint64_t lsn)
 	}
 	if (inc->last)
 	{
-		free_values(it->after, it->nkey);
+		snap_keys_free(it->after, it->nkey);
 		it->after = inc->last;
 		it->nkey = inc->table.nkey;
 		inc->last = NULL;

@@ -76,7 +76,6 @@ struct Incremental
 };
 
 /* incremental_queue.c */
-extern void free_values(char **v, int n);
 extern void item_free(IncItem *it);
 extern void queue_append(Incremental *inc, IncItem *it);
 extern void queue_load(Incremental *inc, const char *text);

@@ -18,21 +18,13 @@
 #include "incremental_int.h"
 
 void
-free_values(char **v, int n)
-{
-	for (int k = 0; v && k < n; k++)
-		free(v[k]);
-	free(v);
-}
-
-void
 item_free(IncItem *it)
 {
 	free(it->table);
 	free(it->filter);
-	free_values(it->lo, it->nkey);
-	free_values(it->hi, it->nkey);
-	free_values(it->after, it->nkey);
+	snap_keys_free(it->lo, it->nkey);
+	snap_keys_free(it->hi, it->nkey);
+	snap_keys_free(it->after, it->nkey);
 	free(it);
 }
 

@@ -216,15 +216,24 @@ add_range(SnapPlan *plan, int ti, char **lo, char **hi)
 	rg->hi = hi;
 }
 
-/* Row r of res as nkey malloc'd strings. */
-static char **
-key_values(PGresult *res, int row, int nkey)
+/* The nkey key values (text) in columns col.. of row of res, malloc'd. */
+char **
+snap_row_keys(const PGresult *res, int row, int col, int nkey)
 {
-	char	  **v = xmalloc(nkey * sizeof(char *));
+	char	  **v = xmalloc((nkey ? nkey : 1) * sizeof(char *));
 
 	for (int k = 0; k < nkey; k++)
-		v[k] = xstrdup(PQgetvalue(res, row, k));
+		v[k] = xstrndup(PQgetvalue(res, row, col + k), PQgetlength(res, row, col + k));
 	return v;
+}
+
+/* Free nkey key values (or NULL). */
+void
+snap_keys_free(char **v, int nkey)
+{
+	for (int k = 0; v && k < nkey; k++)
+		free(v[k]);
+	free(v);
 }
 
 /* "t.a::text, t.b::text" or "t.a, t.b" */
@@ -322,9 +331,9 @@ split_table(PGconn *conn, SnapPlan *plan, int ti, int parts, char *err, size_t e
 		if (row == prev)
 			continue;
 		prev = row;
-		hi = key_values(res, row, t->nkey);
+		hi = snap_row_keys(res, row, 0, t->nkey);
 		add_range(plan, ti, lo, hi);
-		lo = key_values(res, row, t->nkey);
+		lo = snap_row_keys(res, row, 0, t->nkey);
 	}
 	add_range(plan, ti, lo, NULL);
 	PQclear(res);
@@ -391,14 +400,9 @@ snap_plan_free(SnapPlan *plan)
 	for (int i = 0; i < plan->nranges; i++)
 	{
 		SnapRange  *rg = &plan->ranges[i];
-		int			nkey = plan->tables[rg->table].nkey;
 
-		for (int k = 0; rg->lo && k < nkey; k++)
-			free(rg->lo[k]);
-		for (int k = 0; rg->hi && k < nkey; k++)
-			free(rg->hi[k]);
-		free(rg->lo);
-		free(rg->hi);
+		snap_keys_free(rg->lo, plan->tables[rg->table].nkey);
+		snap_keys_free(rg->hi, plan->tables[rg->table].nkey);
 	}
 	for (int i = 0; i < plan->ntables; i++)
 		snap_table_free(&plan->tables[i]);
@@ -479,6 +483,34 @@ chunk_query(Buf *sql, const SnapTable *t, const SnapRange *rg, char **after, int
 }
 
 /*
+ * The table's largest key now (NULL when it is empty), in *last: where an
+ * incremental snapshot that starts now ends.  False with err on failure.
+ */
+bool
+snap_last_key(PGconn *conn, const SnapTable *t, char ***last, char *err, size_t errlen)
+{
+	Buf			sql = {0};
+	PGresult   *res;
+
+	buf_puts(&sql, "SELECT ");
+	key_select(&sql, t, "::text");
+	buf_printf(&sql, " FROM ONLY %s t ORDER BY ", t->name);
+	key_select(&sql, t, " DESC");
+	buf_puts(&sql, " LIMIT 1");
+	res = PQexec(conn, sql.data);
+	buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		snprintf(err, errlen, "%s", pg_error(conn));
+		PQclear(res);
+		return false;
+	}
+	*last = PQntuples(res) == 1 ? snap_row_keys(res, 0, 0, t->nkey) : NULL;
+	PQclear(res);
+	return true;
+}
+
+/*
  * One chunk of range rg after the key values after, read now (in the
  * connection's own snapshot): for an incremental snapshot's window.  NULL
  * with err on failure; else the caller clears it.
@@ -555,9 +587,7 @@ snap_table_gone(PGconn *conn, const SnapTable *t)
 void
 snap_table_free(SnapTable *t)
 {
-	for (int k = 0; k < t->nkey; k++)
-		free(t->keys[k]);
-	free(t->keys);
+	snap_keys_free(t->keys, t->nkey);
 	free(t->name);
 	memset(t, 0, sizeof(SnapTable));
 }
@@ -640,14 +670,8 @@ take_chunk(SnapReader *rd, char *err, size_t errlen)
 	rd->full = PQntuples(res) == rd->fetch;
 	if (rd->full && rd->table->nkey > 0)
 	{
-		int			last = PQntuples(res) - 1;
-
-		for (int k = 0; rd->after && k < rd->table->nkey; k++)
-			free(rd->after[k]);
-		free(rd->after);
-		rd->after = xmalloc(rd->table->nkey * sizeof(char *));
-		for (int k = 0; k < rd->table->nkey; k++)
-			rd->after[k] = xstrndup(PQgetvalue(res, last, k + 1), PQgetlength(res, last, k + 1));
+		snap_keys_free(rd->after, rd->table->nkey);
+		rd->after = snap_row_keys(res, PQntuples(res) - 1, 1, rd->table->nkey);
 	}
 	if (rd->full)
 		return send_chunk(rd, err, errlen);
@@ -718,9 +742,8 @@ snap_reader_close(SnapReader *rd)
 	}
 	PQclear(rd->res);
 	PQclear(rd->prev);
-	for (int k = 0; rd->after && k < rd->table->nkey; k++)
-		free(rd->after[k]);
-	free(rd->after);
+	if (rd->after)
+		snap_keys_free(rd->after, rd->table->nkey);
 	memset(rd, 0, sizeof(SnapReader));
 }
 

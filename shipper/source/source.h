@@ -168,6 +168,10 @@ extern PGresult *snap_chunk(PGconn *conn, const SnapTable *t, const SnapRange *r
 							const char *exclude_columns, int limit, char *err, size_t errlen);
 extern bool snap_describe(PGconn *conn, uint32_t oid, SnapTable *t, char *err, size_t errlen);
 extern void snap_table_free(SnapTable *t);
+extern char **snap_row_keys(const PGresult *res, int row, int col, int nkey);
+extern void snap_keys_free(char **v, int nkey);
+extern bool snap_last_key(PGconn *conn, const SnapTable *t, char ***last, char *err,
+						  size_t errlen);
 extern bool snap_table_gone(PGconn *conn, const SnapTable *t);
 extern bool snap_range_begin(PGconn *conn, char *err, size_t errlen);
 extern bool snap_range_end(PGconn *conn, char *err, size_t errlen);
