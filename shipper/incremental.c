@@ -168,9 +168,9 @@ incremental_saw(Incremental *inc, const OutMessage *m)
 	}
 }
 
-/* Write the chunk's high watermark into the WAL; its LSN into *lsn. */
+/* Write the chunk's high watermark into the WAL. */
 static bool
-watermark(Shipper *sh, uint64_t *lsn)
+watermark(Shipper *sh)
 {
 	Incremental *inc = sh->inc;
 	const char *params[2] = {WATERMARK_PREFIX, inc->id};
@@ -183,7 +183,6 @@ watermark(Shipper *sh, uint64_t *lsn)
 		return session_fail(sh, RESTART, "cannot write a snapshot watermark: %s",
 							pg_error(inc->conn));
 	}
-	*lsn = lsn_parse(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return true;
 }
@@ -201,7 +200,7 @@ give_up_item(Shipper *sh, const char *why)
 }
 
 /* An item that starts now ends at the table's largest key now. */
-static bool
+static void
 fix_end(Shipper *sh, IncItem *it)
 {
 	char		err[ERRLEN];
@@ -209,16 +208,15 @@ fix_end(Shipper *sh, IncItem *it)
 	if (!snap_last_key(sh->inc->conn, &sh->inc->table, &it->hi, err, sizeof(err)))
 	{
 		give_up_item(sh, err);
-		return false;
+		return;
 	}
 	it->started = true;
 	it->nkey = sh->inc->table.nkey;
 	it->hi_inclusive = true;
-	return true;
 }
 
-/* Describe the head item's table; false (item dropped) when it cannot be read. */
-static bool
+/* Describe the head item's table; when it cannot be read, the item goes. */
+static void
 describe_head(Shipper *sh)
 {
 	Incremental *inc = sh->inc;
@@ -233,47 +231,48 @@ describe_head(Shipper *sh)
 		oid = (uint32_t) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if (oid == 0)
-	{
 		give_up_item(sh, "the table does not exist (dropped or renamed?)");
-		return false;
-	}
-	if (!snap_describe(inc->conn, oid, &inc->table, err, sizeof(err)))
-	{
+	else if (!snap_describe(inc->conn, oid, &inc->table, err, sizeof(err)))
 		give_up_item(sh, err);
-		return false;
-	}
-	if (inc->table.failed[0])
-	{
-		snprintf(err, sizeof(err), "%s", inc->table.failed);
-		give_up_item(sh, err);
-		return false;
-	}
-	if (inc->table.nkey == 0)
+	else if (inc->table.failed[0])
+		give_up_item(sh, inc->table.failed);	/* logged before the table is freed */
+	else if (it->nkey && it->nkey != inc->table.nkey)
+		give_up_item(sh, "its primary key changed since the snapshot started; request it again");
+	else if (!snap_relation(inc->conn, &inc->table, sh->cfg->exclude_columns, &inc->relation,
+							err, sizeof(err)) ||
+			 !renderer_feed(inc->renderer, (const uint8_t *) inc->relation.data,
+							inc->relation.len, 0, hold, inc))
+		give_up_item(sh, err[0] ? err : renderer_error(inc->renderer));
+	else if (inc->table.nkey == 0)
 		log_info("incremental snapshot of %s: no primary key, so read whole, without a window "
 				 "(its messages have no key to order by)", it->table);
-	if (it->nkey && it->nkey != inc->table.nkey)
-	{
-		give_up_item(sh, "its primary key changed since the snapshot started; request it again");
-		return false;
-	}
-	if (!snap_relation(inc->conn, &inc->table, sh->cfg->exclude_columns, &inc->relation,
-					   err, sizeof(err)) ||
-		!renderer_feed(inc->renderer, (const uint8_t *) inc->relation.data, inc->relation.len,
-					   0, hold, inc))
-	{
-		give_up_item(sh, err[0] ? err : renderer_error(inc->renderer));
-		return false;
-	}
-	return it->started || inc->table.nkey == 0 || fix_end(sh, it);
+	else if (!it->started)
+		fix_end(sh, it);
 }
+
+/* the in-flight entry a fetch of a table without a key goes out under */
+typedef struct SendNow
+{
+	Shipper    *sh;
+	Txn		   *txn;
+} SendNow;
 
 /* A read of a table without a key goes out at once: no key, no conflict to wait for. */
 static bool
 send_now(void *arg, const OutMessage *m)
 {
-	Shipper    *sh = arg;
+	SendNow    *to = arg;
 
-	return stream_send(sh, inflight_settled(&sh->fl, sh->received), m);
+	return stream_send(to->sh, to->txn, m);
+}
+
+/* What the reads about to be rendered say in their source block. */
+static void
+stamp_reads(Shipper *sh)
+{
+	sh->inc->src.lsn = sh->received;
+	sh->inc->src.txid = 0;
+	sh->inc->src.ts_us = wall_ms() * 1000;
 }
 
 /*
@@ -288,6 +287,7 @@ read_whole(Shipper *sh)
 	const char *params[1] = {sh->cfg->exclude_columns ? sh->cfg->exclude_columns : ""};
 	Buf			sql = {0};
 	PGresult   *res;
+	SendNow		to;
 	int			n;
 
 	if (!inc->cursor_open)
@@ -318,14 +318,14 @@ read_whole(Shipper *sh)
 		give_up_item(sh, pg_error(inc->conn));
 		return true;
 	}
-	inc->src.lsn = sh->received;
-	inc->src.txid = 0;
-	inc->src.ts_us = wall_ms() * 1000;
+	stamp_reads(sh);
 	n = PQntuples(res);
+	to.sh = sh;
+	to.txn = inflight_settled(&sh->fl, sh->received);	/* one entry for the fetch */
 	for (int i = 0; i < n; i++)
 	{
 		if (!renderer_read(inc->renderer, (const uint8_t *) PQgetvalue(res, i, 0),
-						   PQgetlength(res, i, 0), &inc->src, MARK_INCREMENTAL, send_now, sh))
+						   PQgetlength(res, i, 0), &inc->src, MARK_INCREMENTAL, send_now, &to))
 		{
 			PQclear(res);
 			if (sink_failed(sh->sink))
@@ -359,7 +359,6 @@ incremental_step(Shipper *sh)
 	SnapRange	rg = {0};
 	PGresult   *res;
 	char		err[ERRLEN];
-	uint64_t	high;
 
 	if (inc->window != WINDOW_NONE || inc->paused || inc->head == NULL || sh->fl.open)
 		return true;
@@ -373,8 +372,7 @@ incremental_step(Shipper *sh)
 									 meta_lookup, inc->conn, sh->claims);
 	}
 	while (inc->head && inc->table.name == NULL)
-		if (!describe_head(sh))
-			continue;
+		describe_head(sh);
 	if ((it = inc->head) == NULL)
 		return true;
 	if (it->began == 0)
@@ -395,9 +393,7 @@ incremental_step(Shipper *sh)
 		give_up_item(sh, err);
 		return true;
 	}
-	inc->src.lsn = sh->received;
-	inc->src.txid = 0;
-	inc->src.ts_us = wall_ms() * 1000;
+	stamp_reads(sh);
 	for (int i = 0; i < PQntuples(res); i++)
 		if (!renderer_read(inc->renderer, (const uint8_t *) PQgetvalue(res, i, 0),
 						   PQgetlength(res, i, 0), &inc->src, MARK_INCREMENTAL, hold, inc))
@@ -414,7 +410,7 @@ incremental_step(Shipper *sh)
 	PQclear(res);
 	/* from here on the stream's changes to held keys win */
 	inc->window = WINDOW_OPEN;
-	return watermark(sh, &high);
+	return watermark(sh);
 }
 
 /* The high watermark: the reads left go out, tied to its LSN; the item moves on. */

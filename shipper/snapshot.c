@@ -195,10 +195,10 @@ table_failed(Run *run, SnapTable *t, const char *why)
 }
 
 /*
- * Read one range and hand its rows to the sink.  False when the snapshot
- * cannot go on (w->failed); a failure of the table alone marks the table.
+ * Read one range and hand its rows to the sink.  When the snapshot cannot
+ * go on, w->failed says why; a failure of the table alone marks the table.
  */
-static bool
+static void
 read_range(Worker *w, const SnapRange *rg)
 {
 	Run		   *run = w->run;
@@ -212,7 +212,7 @@ read_range(Worker *w, const SnapRange *rg)
 	if (!snap_range_begin(w->conn, err, sizeof(err)))
 	{
 		worker_fail(w, "snapshot connection failed before reading %s: %s", t->name, err);
-		return false;
+		return;
 	}
 	err[0] = '\0';
 	if (!snap_relation(w->conn, t, cfg->exclude_columns, &w->relation, err, sizeof(err)) ||
@@ -272,7 +272,6 @@ read_range(Worker *w, const SnapRange *rg)
 	if (got == 0 && !w->failed && !stop_requested && !atomic_load(&run->abort) &&
 		atomic_fetch_add(&t->ranges_done, 1) + 1 == t->nranges && t->failed[0] == '\0')
 		log_info("snapshot of %s: %" PRIu64 " rows read", t->name, atomic_load(&t->rows));
-	return !w->failed;
 }
 
 /* A worker: ranges until none is left, then wait for Kafka to take everything. */
@@ -294,7 +293,7 @@ worker_main(void *arg)
 	{
 		w->range = &run->ranges[rg - run->plan.ranges];
 		w->range->worker = w;
-		(void) read_range(w, rg);
+		read_range(w, rg);
 	}
 	while (w->sink && !w->failed && w->unacked > 0 && !sink_failed(w->sink) &&
 		   !stop_requested && !atomic_load(&run->abort))
