@@ -20,7 +20,6 @@
  */
 #include "cellcdc_int.h"
 
-#include "mb/pg_wchar.h"
 #include "replication/logical.h"
 #include "replication/origin.h"
 #include "utils/memutils.h"
@@ -120,15 +119,13 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 {
 	CdcState   *st;
 	MemoryContext old = MemoryContextSwitchTo(ctx->context);
-	int			encoding = GetDatabaseEncoding();
 
 	st = palloc0(sizeof(CdcState));
 	st->change_ctx = AllocSetContextCreate(ctx->context, "cellcdc change",
 										   ALLOCSET_DEFAULT_SIZES);
 	st->cache_ctx = AllocSetContextCreate(ctx->context, "cellcdc relation cache",
 										  ALLOCSET_DEFAULT_SIZES);
-	/* SQL_ASCII bytes are passed as they are: there is nothing to convert */
-	st->convert_text = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+	st->convert_text = cdc_convert_text();
 	cdc_parse_options(&st->opt, ctx->output_plugin_options);
 	cdc_relcache_init(st);
 

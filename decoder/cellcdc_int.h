@@ -16,6 +16,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/rel.h"
 
@@ -98,6 +99,19 @@ typedef struct CdcState
 	bool		convert_text;	/* database encoding needs conversion to UTF-8 */
 	int			skipped_changes;
 } CdcState;
+
+/*
+ * Does text need converting to UTF-8?  Not in a UTF-8 database, nor in a
+ * SQL_ASCII one, whose bytes are passed as stored: there is nothing to
+ * convert from.
+ */
+static inline bool
+cdc_convert_text(void)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	return encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+}
 
 /* ---------- writing record fields ---------- */
 

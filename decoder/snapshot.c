@@ -21,7 +21,6 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_class.h"
-#include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -45,12 +44,11 @@ typedef struct SnapshotEntry
 static void
 build(SnapshotEntry *se, Oid relid, const char *exclude_columns, MemoryContext mcxt)
 {
-	int			encoding = GetDatabaseEncoding();
 	MemoryContext old = MemoryContextSwitchTo(mcxt);
 	Relation	rel;
 
 	memset(&se->st, 0, sizeof(se->st));
-	se->st.convert_text = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+	se->st.convert_text = cdc_convert_text();
 	if (exclude_columns[0] != '\0')
 		cdc_parse_options(&se->st.opt,
 						  list_make1(makeDefElem("exclude_columns",

@@ -434,7 +434,7 @@ static void
 share_queue(Run *run)
 {
 	const Config *cfg = run->sh->cfg;
-	long		kbytes = 32768;
+	long		kbytes = strtol(KAFKA_QUEUE_KBYTES, NULL, 10);
 
 	for (int i = 0; i < cfg->nkafka; i++)
 		if (strcmp(cfg->kafka[i].key, "queue.buffering.max.kbytes") == 0)

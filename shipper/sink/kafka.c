@@ -46,7 +46,7 @@ static const char *const kafka_defaults[][2] = {
 	{"message.timeout.ms", "0"},	/* never give up: an outage is backpressure */
 	{"enable.gapless.guarantee", "true"},	/* a gap is fatal, not silent */
 	{"linger.ms", "20"},
-	{"queue.buffering.max.kbytes", "32768"},	/* bounds the shipper's memory */
+	{"queue.buffering.max.kbytes", KAFKA_QUEUE_KBYTES},	/* bounds the shipper's memory */
 	{"reconnect.backoff.max.ms", "1000"},
 	{"client.id", "cellcdc-shipper"},
 };

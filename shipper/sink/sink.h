@@ -85,6 +85,9 @@ extern void sink_clear_failure(Sink *s);
 extern void sink_fail(Sink *s, FailKind kind, const OutMessage *m, size_t size,
 					  const char *fmt,...) __attribute__((format(printf, 5, 6)));
 
+/* the producer's queue bound unless kafka.queue.buffering.max.kbytes sets one */
+#define KAFKA_QUEUE_KBYTES "32768"
+
 /*
  * Kafka only: wait up to timeout_ms for the cluster's metadata, so that a
  * first start with wrong brokers fails before anything is created.

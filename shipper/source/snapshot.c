@@ -98,7 +98,9 @@ snap_export(PGconn *conn, char *name, size_t namelen, uint64_t *lsn, char *err, 
 bool
 snap_check_extension(PGconn *conn, char *err, size_t errlen)
 {
-	PGresult   *res = PQexec(conn, "SELECT extversion FROM pg_extension WHERE extname = 'cellcdc'");
+	PGresult   *res = PQexec(conn, "SELECT extversion,"
+							 " to_regprocedure('cellcdc.snapshot_row(record, text)') IS NOT NULL"
+							 " FROM pg_extension WHERE extname = 'cellcdc'");
 	bool		ok = false;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -107,7 +109,7 @@ snap_check_extension(PGconn *conn, char *err, size_t errlen)
 		snprintf(err, errlen, "snapshots read rows through the cellcdc extension, which database "
 				 "\"%s\" does not have: run CREATE EXTENSION cellcdc there (as a superuser), or set "
 				 "snapshot.mode=no_data to stream changes only", PQdb(conn));
-	else if (strcmp(PQgetvalue(res, 0, 0), "0.2.0") < 0)
+	else if (PQgetvalue(res, 0, 1)[0] != 't')
 		snprintf(err, errlen, "the cellcdc extension in database \"%s\" is version %s, which "
 				 "cannot read snapshots: run ALTER EXTENSION cellcdc UPDATE there", PQdb(conn),
 				 PQgetvalue(res, 0, 0));
@@ -125,12 +127,7 @@ oid_array(const CapturedTables *captured)
 
 	buf_putc(&b, '{');
 	for (int i = 0; i < captured->n; i++)
-	{
-		char		num[16];
-
-		snprintf(num, sizeof(num), "%s%u", i ? "," : "", captured->oids[i]);
-		buf_puts(&b, num);
-	}
+		buf_printf(&b, "%s%u", i ? "," : "", captured->oids[i]);
 	buf_putc(&b, '}');
 	return buf_take(&b, NULL);
 }
