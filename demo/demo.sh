@@ -102,7 +102,7 @@ done
 cat shipper.log
 
 step "Live workload: pgbench, 2 clients, $DEMO_SECONDS s; half way, a re-snapshot of core_currency"
-pgbench -n -c 2 -T "$DEMO_SECONDS" -f workload.sql -d "$conninfo" 2>&1 |
+pgbench -n -c 2 -T "$DEMO_SECONDS" -f workload.sql "$conninfo" 2>&1 |
 	grep -E 'transactions actually processed|tps' &
 bench_pid=$!
 sleep $((DEMO_SECONDS / 2))

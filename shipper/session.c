@@ -43,9 +43,42 @@ send_status(Shipper *sh, bool force)
 
 	if (!force && now - sh->last_status < sh->cfg->status_interval_ms)
 		return true;
-	if (!stream_send_status(sh->repl, sh->received, sh->fl.confirmed, sh->err, sizeof(sh->err)))
+	if (!stream_send_status(sh->repl, sh->received, slot_confirmable(sh), sh->err, sizeof(sh->err)))
 		return false;
 	sh->last_status = now;
+	sh->status_confirmed = slot_confirmable(sh);
+	return true;
+}
+
+/*
+ * How far the slot may be confirmed: what Kafka has, and (with the record
+ * kept in Kafka) no further than a record there says, so that a slot found
+ * further on was moved by something else (README, "The slot and Kafka").
+ */
+uint64_t
+slot_confirmable(const Shipper *sh)
+{
+	if (sh->store && sh->fl.recorded < sh->fl.confirmed)
+		return sh->fl.recorded;
+	return sh->fl.confirmed;
+}
+
+/*
+ * Record the confirmed position in Kafka once a status interval while it
+ * moves, and confirm a recorded one to the server as soon as Kafka has it.
+ */
+bool
+record_position(Shipper *sh, int64_t now)
+{
+	if (sh->store && sh->fl.confirmed != sh->recorded && sh->sink->outage_since == 0 &&
+		now - sh->last_record >= sh->cfg->status_interval_ms)
+	{
+		sh->last_record = now;
+		if (!write_record(sh, "streaming"))
+			return false;
+	}
+	if (slot_confirmable(sh) > sh->status_confirmed)
+		return send_status(sh, true);
 	return true;
 }
 
@@ -178,6 +211,7 @@ write_record(Shipper *sh, const char *event)
 	m.value = value.data;
 	m.value_len = value.len;
 	t->pending++;
+	t->record_lsn = sh->fl.confirmed;
 	ok = sink_send(sh->sink, &m, t);
 	if (ok)
 		sh->recorded = sh->fl.confirmed;
@@ -262,6 +296,62 @@ snapshot_interrupted(const Shipper *sh, const SlotRecord *rec)
 }
 
 /*
+ * Read what Kafka holds of this slot's stream (delivery/delivered.c), so
+ * that what the slot sends again is skipped, not written twice.
+ */
+static bool
+read_delivered(Shipper *sh)
+{
+	char		why[ERRLEN];
+
+	if (!sh->store || sh->delivered)
+		return true;
+	sh->delivered = delivered_read(sh->cfg, sh->source, sh->cfg->startup_timeout_ms,
+								   sh->sink->wait, sh->sink->wait_arg, why, sizeof(why));
+	if (sh->delivered == NULL)
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART,
+							"cannot tell what Kafka already holds of slot \"%s\", so as not to "
+							"send it twice: %s", sh->cfg->slot_name, why);
+	return true;
+}
+
+/* Say that the slot replays changes Kafka already has, which are skipped. */
+static void
+note_replay(Shipper *sh)
+{
+	uint64_t	from = sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed;
+	Position	held = delivered_max(sh->delivered);
+
+	if (held.lsn >= from && held.lsn != 0)
+		log_info("Kafka holds changes of slot \"%s\" committed up to LSN " LSN_FMT ", past "
+				 "where the slot resumes (" LSN_FMT "): those are skipped as they come again",
+				 sh->cfg->slot_name, LSN_ARGS(held.lsn), LSN_ARGS(from));
+}
+
+/*
+ * The furthest this shipper let the slot go: a slot found further on was
+ * moved by something else.  0 when not known (a record from before the
+ * slot was bound to it).
+ */
+static uint64_t
+slot_limit(const Shipper *sh, const SlotRecord *rec)
+{
+	uint64_t	limit = sh->fl.recorded;
+
+	if (sh->first && !(rec->found && rec->slot_bound))
+		return 0;
+	if (sh->first && rec->confirmed_lsn > limit)
+		limit = rec->confirmed_lsn;
+	if (sh->first && rec->created_lsn > limit)
+		limit = rec->created_lsn;
+	if (!sh->first && sh->slot_confirmed > limit)
+		limit = sh->slot_confirmed;
+	if (sh->created_lsn > limit)
+		limit = sh->created_lsn;
+	return limit;
+}
+
+/*
  * The slot rule: create the slot only at start-up and only when this
  * shipper has never streamed it; anything else that finds it missing or
  * invalidated is a gap (healed by snapshot.mode=when_needed).  A slot
@@ -276,6 +366,7 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, si
 	bool		heal = false;
 	bool		redo = snapshot_interrupted(sh, rec);
 	bool		want_snapshot;
+	uint64_t	limit;
 
 	if (!slot_inspect(sh->repl, sh->cfg->slot_name, &info, sh->err, sizeof(sh->err)))
 		return false;
@@ -310,6 +401,19 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, si
 			if (sh->first && sh->cfg->new_slot)
 				return session_fail(sh, EXIT_CONFIG, "--new-slot: slot \"%s\" exists and is usable; "
 							"run without --new-slot", sh->cfg->slot_name);
+			limit = slot_limit(sh, rec);
+			if (limit && info.confirmed_lsn > limit)
+			{
+				snprintf(what, sizeof(what), "stands at LSN " LSN_FMT ", past LSN " LSN_FMT
+						 ", the furthest this shipper confirmed it: something else moved it "
+						 "(pg_replication_slot_advance, or another client streamed it)",
+						 LSN_ARGS(info.confirmed_lsn), LSN_ARGS(limit));
+				if (!heal_or_gap(sh, what, limit, &heal))
+					return false;
+				if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))
+					return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+				break;
+			}
 			if (redo && sh->cfg->snapshot_mode != SNAPSHOT_NO_DATA)
 				resume_snapshot(sh, rec);
 			else if (redo)
@@ -334,6 +438,16 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, si
 						 LSN_FMT " and streamed it (record of %s in %s)",
 						 LSN_ARGS(rec->created_lsn), rec->time, sh->cfg->offset_topic);
 				if (!heal_or_gap(sh, what, rec->confirmed_lsn, &heal))
+					return false;
+			}
+			else if (!redo && !read_delivered(sh))
+				return false;
+			else if (delivered_max(sh->delivered).lsn != 0 && !redo)
+			{
+				snprintf(what, sizeof(what), "does not exist, but Kafka holds its changes up to "
+						 "LSN " LSN_FMT " (its record in %s is missing)",
+						 LSN_ARGS(delivered_max(sh->delivered).lsn), sh->cfg->offset_topic);
+				if (!heal_or_gap(sh, what, delivered_max(sh->delivered).lsn, &heal))
 					return false;
 			}
 			else if (redo)
@@ -470,6 +584,9 @@ session_start(Shipper *sh)
 	sh->slot_id.slot = sh->cfg->slot_name;
 	sh->slot_id.database = sh->sys.dbname;
 	sh->slot_id.system = sh->sys.system;
+	snprintf(sh->source, sizeof(sh->source), "%s/%s/%s", sh->sys.system, sh->sys.dbname,
+			 sh->cfg->slot_name);
+	sh->sink->source = sh->source;
 
 	if (sh->first &&
 		!captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
@@ -514,6 +631,8 @@ session_start(Shipper *sh)
 		log_warn("sink=%s keeps no record of the slot: a slot dropped while the shipper is "
 				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");
 
+	if (!read_delivered(sh))
+		return false;
 	sh->renderer = renderer_new(sh->cfg, sh->cfg->dbname ? sh->cfg->dbname : PQdb(sh->repl),
 								meta_lookup, sh->meta, sh->claims);
 	if (!stream_start(sh->repl, sh->cfg, sh->fl.confirmed, sqlstate, sh->err, sizeof(sh->err)))
@@ -531,6 +650,7 @@ session_start(Shipper *sh)
 							sh->cfg->slot_name);
 		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
 	}
+	note_replay(sh);
 	sh->streaming = true;
 	sh->first = false;			/* start-up is over: failures from now on are waited out */
 	sh->last_status = 0;
@@ -599,7 +719,7 @@ session_end(Shipper *sh, bool stopping)
 	{
 		char		err[ERRLEN];
 
-		(void) stream_send_status(sh->repl, sh->received, sh->fl.confirmed, err, sizeof(err));
+		(void) stream_send_status(sh->repl, sh->received, slot_confirmable(sh), err, sizeof(err));
 		PQputCopyEnd(sh->repl, NULL);
 	}
 	unacked = inflight_unacked(&sh->fl);
@@ -619,6 +739,8 @@ session_end(Shipper *sh, bool stopping)
 	}
 	if (sh->renderer)
 		renderer_free(sh->renderer);
+	delivered_free(sh->delivered);
+	sh->delivered = NULL;
 	incremental_end_session(sh->inc);
 	PQfinish(sh->repl);
 	PQfinish(sh->meta);

@@ -29,6 +29,9 @@ typedef struct Shipper
 
 	SystemId	sys;
 	SlotId		slot_id;
+	char		source[256];	/* HDR_SOURCE: system/database/slot */
+	Delivered  *delivered;		/* what Kafka held at the session's start,
+								 * until the stream passes it */
 	bool		first;			/* still starting up: nothing streamed yet */
 	bool		slot_seen;		/* the slot existed (or was made) in this process */
 	bool		streaming;		/* this session's START_REPLICATION succeeded */
@@ -38,6 +41,8 @@ typedef struct Shipper
 	uint64_t	created_lsn;	/* where the slot was created, if known */
 	uint64_t	slot_confirmed; /* its confirmed_flush_lsn when last looked at */
 	uint64_t	recorded;		/* confirmed LSN in the last record written */
+	int64_t		last_record;	/* mono ms, when a position record was last written */
+	uint64_t	status_confirmed;	/* the confirmed LSN last sent to the server */
 	const char *snapshot_state; /* the slot's initial snapshot: "running", "done", "" */
 	char	   *snapshot_left;	/* while it runs: JSON of the ranges not in Kafka yet */
 	char	   *tables_json;	/* JSON of the captured tables' names, for the record */
@@ -95,6 +100,8 @@ extern bool session_fail(Shipper *sh, ExitStatus status, const char *fmt,...)
 extern bool session_start(Shipper *sh);
 extern bool session_end(Shipper *sh, bool stopping);
 extern bool send_status(Shipper *sh, bool force);
+extern uint64_t slot_confirmable(const Shipper *sh);
+extern bool record_position(Shipper *sh, int64_t now);
 extern bool server_going(Shipper *sh, int64_t now);
 extern bool write_record(Shipper *sh, const char *event);
 extern void note_stop(Shipper *sh);

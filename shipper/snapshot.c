@@ -288,6 +288,8 @@ worker_main(void *arg)
 	w->sink = sink_open(&run->worker_cfg, worker_ack, worker_wait, w, w->err, sizeof(w->err));
 	if (w->sink == NULL)
 		worker_fail(w, "%s", w->err);
+	else
+		w->sink->source = sh->source;
 	while (!w->failed && !stop_requested && !atomic_load(&run->abort) &&
 		   (rg = take_range(run)) != NULL)
 	{

@@ -19,10 +19,34 @@
 #include "record.h"
 #include "session.h"
 
+/*
+ * Has Kafka got m already?  While the slot replays what Kafka held at the
+ * session's start, it may; once the stream passes that, say how many were
+ * skipped and stop looking.
+ */
+static bool
+already_sent(Shipper *sh, const OutMessage *m)
+{
+	Position	held = delivered_max(sh->delivered);
+
+	if (sh->delivered == NULL || m->seq == 0)
+		return false;
+	if (m->commit_lsn <= held.lsn)
+		return delivered_holds(sh->delivered, m);
+	if (delivered_skipped(sh->delivered) > 0)
+		log_info("skipped %ld messages up to LSN " LSN_FMT " that Kafka already had; sending "
+				 "from here on", delivered_skipped(sh->delivered), LSN_ARGS(held.lsn));
+	delivered_free(sh->delivered);
+	sh->delivered = NULL;
+	return false;
+}
+
 /* Send m within transaction t; a failed send keeps t from being confirmed. */
 bool
 stream_send(Shipper *sh, Txn *t, const OutMessage *m)
 {
+	if (already_sent(sh, m))
+		return true;
 	t->pending++;
 	t->sent++;
 	if (sink_send(sh->sink, m, t))
@@ -323,6 +347,11 @@ stream_changes(Shipper *sh)
 			return false;
 		if (!sink_failure(sh) || !send_status(sh, false))
 			return false;
+		if (!record_position(sh, now))
+		{
+			(void) sink_failure(sh);	/* the sink's error, if it was the sink */
+			return false;
+		}
 		report_progress(sh, now);
 		report_outage(sh, now);
 		if (!incremental_step(sh))

@@ -69,6 +69,9 @@ for my $t (@tables)
 ok($placed > 10 && $misplaced == 0, "every keyed message is in its murmur2 partition ($placed)");
 ok((grep { !defined $_->{key} } @{ $messages{core_eventlog} }) == 1,
 	'a table without a key gets null keys');
+my @keyless = grep { !defined $_->{key} } map { @{ $messages{$_} } } @tables;
+ok(@keyless && !grep({ $_->{partition} != 0 } @keyless),
+	'messages without a key go to partition 0, where a restart looks for them');
 
 # per key: c, u, then d and its tombstone, in offset order
 my @payment = @{ $messages{payments_payment} };
@@ -88,7 +91,7 @@ is_deeply([ map { defined $_->{value} ? ($_->{value} =~ /"op":"(\w)"/)[0] : 'tom
 my @all = map { my $t = $_; map { { %$_, topic => "$prefix.public.$t" } } @{ $messages{$t} } } @tables;
 push @all, map { { %$_, topic => "$prefix.message" } } @{ kcat_messages($mock, "$prefix.message") };
 @all = in_commit_order(@all);
-# (null keys go to a random partition, as with the Java client)
+# (where null keys go is checked above)
 my $got = join('', map {
 	"$_->{topic} " . (defined $_->{key} ? $_->{partition} : 'any') . "\n"
 	  . normalize($_->{key}) . "\n" . normalize($_->{value}) . "\n\n"

@@ -62,6 +62,11 @@ unsafe(const char *key, const char *value)
 		if (!str_eqi(value, "true"))
 			return "without idempotence a retried send can duplicate or reorder changes; remove the line (the shipper turns it on)";
 	}
+	else if (strcmp(key, "partitioner") == 0)
+	{
+		if (strcmp(value, "random") == 0)
+			return "a random partition for a keyed change breaks its order, and a restart could not tell whether Kafka has it; use murmur2_random (the default), murmur2, consistent_random, consistent, fnv1a_random or fnv1a";
+	}
 	else if (strcmp(key, "message.timeout.ms") == 0 || strcmp(key, "delivery.timeout.ms") == 0)
 	{
 		if (strcmp(value, "0") != 0)

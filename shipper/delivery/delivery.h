@@ -26,6 +26,7 @@ typedef struct Txn
 	long		sent;			/* messages handed to the sink */
 	bool		committed;		/* its COMMIT has arrived */
 	bool		failed;			/* a send or its record failed: never confirmed */
+	uint64_t	record_lsn;		/* the slot's record: the confirmed LSN it carries */
 } Txn;
 
 typedef struct Inflight
@@ -34,6 +35,9 @@ typedef struct Inflight
 	Txn		   *tail;
 	Txn		   *open;			/* between BEGIN and COMMIT, else NULL */
 	uint64_t	confirmed;		/* everything before it is in the sink */
+	uint64_t	recorded;		/* the highest confirmed LSN that a record of
+								 * the slot in Kafka carries: the slot is told
+								 * no more (README, "The slot and Kafka") */
 	uint64_t	server_end;		/* walsender's WAL end, from keepalives */
 } Inflight;
 
@@ -77,6 +81,25 @@ extern void dead_letter_message(const Config *cfg, const char *topic, const char
 								const char *key, size_t key_len, uint64_t lsn, size_t size,
 								const char *error, Buf *value);
 
+/* ---------- delivered.c ---------- */
+
+/* a place in the change stream: a transaction's commit LSN and a message's sequence in it */
+typedef struct Position
+{
+	uint64_t	lsn;
+	uint64_t	seq;
+} Position;
+
+typedef struct Delivered Delivered;
+
+extern Delivered *delivered_read(const Config *cfg, const char *source, int timeout_ms,
+								 bool (*wait) (void *arg), void *wait_arg,
+								 char *err, size_t errlen);
+extern bool delivered_holds(Delivered *d, const OutMessage *m);
+extern Position delivered_max(const Delivered *d);
+extern long delivered_skipped(const Delivered *d);
+extern void delivered_free(Delivered *d);
+
 /* ---------- offsets.c ---------- */
 
 /* what the offsets topic says of this slot */
@@ -86,6 +109,7 @@ typedef struct SlotRecord
 	char		event[16];		/* created, streaming, stopped, new-slot */
 	uint64_t	created_lsn;	/* where the slot was created */
 	uint64_t	confirmed_lsn;	/* confirmed when the record was written */
+	bool		slot_bound;		/* the slot was never confirmed further */
 	char		snapshot[16];	/* the initial snapshot: "running", "done" or "" */
 	char		time[40];		/* when it was written, UTC */
 	char	   *pending;		/* JSON: the snapshot work left, or NULL */
@@ -106,5 +130,9 @@ extern void offsets_message(const SlotId *id, const char *event, uint64_t create
 							uint64_t confirmed_lsn, const char *snapshot, const char *pending,
 							const char *tables, Buf *key, Buf *value);
 extern void offsets_record_free(SlotRecord *rec);
+
+/* a consumer that reads partitions it is given (no group joined, nothing committed) */
+struct rd_kafka_s;
+extern struct rd_kafka_s *kafka_reader_new(const Config *cfg, char *err, size_t errlen);
 
 #endif							/* SHIPPER_DELIVERY_DELIVERY_H */

@@ -82,6 +82,8 @@ inflight_advance(Inflight *f)
 
 		if (t->end_lsn > f->confirmed)
 			f->confirmed = t->end_lsn;
+		if (t->record_lsn > f->recorded)
+			f->recorded = t->record_lsn;
 		f->head = t->next;
 		if (f->head == NULL)
 			f->tail = NULL;

@@ -6,7 +6,8 @@
  *
  * The record is keyed by slot, database and the cluster's system
  * identifier, and says where the shipper created the slot, how far it had
- * confirmed, and whether the slot's initial snapshot is "running" or
+ * confirmed (slot_bound: the slot is never confirmed further than a record
+ * says, so a slot found further on was moved by something else), and whether the slot's initial snapshot is "running" or
  * "done" ("" when it had none).  It is written when the shipper creates the slot, and
  * again as it streams and when it stops.  At start-up:
  *   - no record and no slot: a first start; the slot is created;
@@ -64,7 +65,8 @@ offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 	record_key(id, key);
 	buf_reset(value);
 	buf_printf(value, "{\"event\":\"%s\",\"created_lsn\":\"" LSN_FMT "\","
-			   "\"confirmed_lsn\":\"" LSN_FMT "\",\"snapshot\":\"%s\",\"time\":\"%s\"",
+			   "\"confirmed_lsn\":\"" LSN_FMT "\",\"slot_bound\":true,\"snapshot\":\"%s\","
+			   "\"time\":\"%s\"",
 			   event, LSN_ARGS(created_lsn), LSN_ARGS(confirmed_lsn), snapshot, stamp);
 	if (pending)
 		buf_printf(value, ",\"pending\":%s", pending);
@@ -107,6 +109,7 @@ take_value(const char *data, size_t len, SlotRecord *out)
 	out->pending = json_text(json_object_get(v, "pending"));
 	out->tables = json_text(json_object_get(v, "tables"));
 	out->found = true;
+	out->slot_bound = json_is_true(json_object_get(v, "slot_bound"));
 	if ((s = json_string_value(json_object_get(v, "event"))) != NULL)
 		snprintf(out->event, sizeof(out->event), "%s", s);
 	if ((s = json_string_value(json_object_get(v, "snapshot"))) != NULL)
@@ -123,8 +126,8 @@ take_value(const char *data, size_t len, SlotRecord *out)
  * given partitions and offsets directly, so its group is never joined and
  * nothing is committed; librdkafka only wants it named.
  */
-static rd_kafka_t *
-consumer_new(const Config *cfg, char *err, size_t errlen)
+rd_kafka_t *
+kafka_reader_new(const Config *cfg, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char		why[256];
@@ -134,6 +137,8 @@ consumer_new(const Config *cfg, char *err, size_t errlen)
 	if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "group.id", "cellcdc-shipper", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.commit", "false", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
+		/* the end of a partition is known at once, not after half a second */
+		rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", why, sizeof(why)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "log_level", "0", why, sizeof(why)) != RD_KAFKA_CONF_OK)
 	{
 		snprintf(err, errlen, "cannot set up a Kafka consumer: %s", why);
@@ -152,7 +157,7 @@ bool
 offsets_read(const Config *cfg, const SlotId *id, int timeout_ms, SlotRecord *out,
 			 char *err, size_t errlen)
 {
-	rd_kafka_t *rk = consumer_new(cfg, err, errlen);
+	rd_kafka_t *rk = kafka_reader_new(cfg, err, errlen);
 	rd_kafka_topic_t *rkt;
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_partition_list_t *parts;

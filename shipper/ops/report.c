@@ -86,8 +86,6 @@ report_progress(Shipper *sh, int64_t now)
 	sh->progress_txns = sh->txns;
 	sh->last_progress = now;
 	sh->next_progress = now + sh->cfg->progress_interval_ms;
-	if (sh->store && sh->fl.confirmed != sh->recorded && sh->sink->outage_since == 0)
-		(void) write_record(sh, "streaming");
 	captured_recheck(sh->meta, sh->cfg, sh->claims, &sh->tables);
 }
 

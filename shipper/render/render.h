@@ -22,6 +22,8 @@
 												 * or a snapshot read's LSN */
 #define HDR_SEQ			"cellcdc.seq"	/* decimal 1-based position in txn;
 										 * 0 for a snapshot read */
+#define HDR_SOURCE		"cellcdc.source"	/* the stream: system identifier,
+											 * database and slot */
 
 typedef struct OutMessage
 {

@@ -219,7 +219,9 @@ conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err, s
 /*
  * Hand one message to librdkafka.  When its queue is full, serve delivery
  * reports and the caller's wait hook until there is room: the same message
- * is retried, never skipped, so order is kept.
+ * is retried, never skipped, so order is kept.  A message without a key
+ * goes to partition 0, so that a restart knows where it would be
+ * (delivery/delivered.c) and such messages keep their order.
  */
 static bool
 kafka_send(Sink *s, const OutMessage *m, void *opaque)
@@ -235,6 +237,7 @@ kafka_send(Sink *s, const OutMessage *m, void *opaque)
 	snprintf(seq, sizeof(seq), "%" PRIu64, m->seq);
 	size = (m->key ? m->key_len : 0) + (m->value ? m->value_len : 0) +
 		sizeof(HDR_COMMIT_LSN) + strlen(lsn) + sizeof(HDR_SEQ) + strlen(seq) +
+		(s->source ? sizeof(HDR_SOURCE) + strlen(s->source) : 0) +
 		(m->extra_header ? strlen(m->extra_header) + m->extra_len : 0);
 	if (size > k->max_bytes)
 	{
@@ -245,9 +248,11 @@ kafka_send(Sink *s, const OutMessage *m, void *opaque)
 		return false;
 	}
 
-	hdrs = rd_kafka_headers_new(3);
+	hdrs = rd_kafka_headers_new(4);
 	rd_kafka_header_add(hdrs, HDR_COMMIT_LSN, -1, lsn, -1);
 	rd_kafka_header_add(hdrs, HDR_SEQ, -1, seq, -1);
+	if (s->source)
+		rd_kafka_header_add(hdrs, HDR_SOURCE, -1, s->source, -1);
 	if (m->extra_header)
 		rd_kafka_header_add(hdrs, m->extra_header, -1, m->extra_value, m->extra_len);
 	for (;;)
@@ -255,6 +260,7 @@ kafka_send(Sink *s, const OutMessage *m, void *opaque)
 		rc = rd_kafka_producev(k->rk,
 							   RD_KAFKA_V_TOPIC(m->topic),
 							   RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
+							   RD_KAFKA_V_PARTITION(m->key ? RD_KAFKA_PARTITION_UA : 0),
 							   RD_KAFKA_V_VALUE((void *) m->value, m->value ? m->value_len : 0),
 							   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 							   RD_KAFKA_V_HEADERS(hdrs),

@@ -62,6 +62,7 @@ struct Sink
 	void	   *wait_arg;
 	SinkFailure failure;		/* kind FAIL_NONE until something fails */
 	int64_t		outage_since;	/* mono ms when Kafka became unreachable, or 0 */
+	const char *source;			/* HDR_SOURCE on every message (Kafka), or NULL */
 	void	   *impl;			/* the kind's own state */
 };
 

@@ -1,0 +1,237 @@
+# Exactly once: the fault suite.  Each scenario writes to a table of its own
+# under a steady pgbench workload (upserts that count versions: a row's v is
+# the number of changes it had), does something bad to the shipper, Kafka or
+# PostgreSQL again and again, and then reads the topic back with kcat.  For
+# each key the values of v in Kafka must be exactly 1, 2, ..., v in the
+# database: a missing one is a lost change, a repeat a duplicate, a step back
+# an order regression.  A summary table is printed at the end.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Utils;
+use ShipperTest;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my @scenarios = (
+	[ kill9 => 'kill -9 of the shipper, 20 times under load' ],
+	[ sigterm => 'SIGTERM and restart, 5 times under load' ],
+	[ brokers => 'all brokers down, changes made, brokers up; 3 times' ],
+	[ produce_errors => 'produce errors injected (fatal and retriable)' ],
+	[ pg_fast => 'PostgreSQL restarted (fast), twice under load' ],
+	[ pg_immediate => 'PostgreSQL crashed (immediate) and started, twice' ],
+	[ walsender => 'the walsender terminated, 3 times under load' ],
+);
+
+my $node = start_node('exactly');
+$node->safe_psql('postgres', join '',
+	map { "CREATE TABLE $_->[0] (id int PRIMARY KEY, v int NOT NULL);" } @scenarios);
+my $mock = start_mock(map { "emp-test.public.$_->[0]:4" } @scenarios);
+# small messages: the mock keeps 5 MB per partition
+my %props = (
+	'key.converter.schemas.enable' => 'false',
+	'value.converter.schemas.enable' => 'false');
+my $sh = start_shipper($node, $mock, %props);
+my $earlier_logs = '';			# of the shipper processes before this one
+my $pgbench_dir = PostgreSQL::Test::Utils::tempdir;
+
+# pgbench in the background: transactions of three upserts on $table.
+sub start_load
+{
+	my ($table, $seconds) = @_;
+	my $script = "$pgbench_dir/$table.sql";
+	open(my $fh, '>', $script) or die;
+	print $fh "\\set a random(1, 400)\n\\set b random(1, 400)\n\\set c random(1, 400)\n"
+	  . "BEGIN;\n"
+	  . "INSERT INTO $table VALUES (:a, 1) ON CONFLICT (id) DO UPDATE SET v = $table.v + 1;\n"
+	  . "INSERT INTO $table VALUES (:b, 1) ON CONFLICT (id) DO UPDATE SET v = $table.v + 1;\n"
+	  . "INSERT INTO $table VALUES (:c, 1) ON CONFLICT (id) DO UPDATE SET v = $table.v + 1;\n"
+	  . "END;\n";
+	close $fh;
+	my ($out, $err) = ('', '');
+	# a client that loses its server (restarts) stops; what it committed counts
+	return IPC::Run::start([ 'pgbench', '-n', '-c', '1', '-R', '150', '-T', $seconds,
+			'-f', $script, $node->connstr('postgres') ], '>', \$out, '2>', \$err);
+}
+
+sub finish_load { my ($load) = @_; $load->finish; }
+
+sub current_lsn { $node->safe_psql('postgres', "SELECT pg_current_wal_lsn() - '0/0'") }
+
+sub wait_confirmed
+{
+	my ($what) = @_;
+	my $end = current_lsn();
+	wait_until(sub { slot_confirmed($node, 'shipper') >= $end }, $what);
+}
+
+# The slot is free again (the walsender of a killed shipper has gone).
+sub wait_slot_free
+{
+	wait_until(sub {
+		$node->safe_psql('postgres',
+			"SELECT NOT active FROM pg_replication_slots WHERE slot_name = 'shipper'") eq 't';
+	}, 'the slot released');
+}
+
+# Kill the shipper with $signal and start it again.
+sub restart_shipper
+{
+	my ($signal) = @_;
+	stop_shipper($sh, $signal);
+	$earlier_logs .= $sh->{err};
+	wait_slot_free();
+	$sh = start_shipper($node, $mock, %props);
+}
+
+# Compare Kafka with the database: (committed, messages, distinct, lost,
+# duplicated, order regressions).
+sub tally
+{
+	my ($table) = @_;
+	my %final = map { split /\|/ } split /\n/,
+	  $node->safe_psql('postgres', "SELECT id, v FROM $table");
+	my ($committed, $messages, $distinct, $lost, $dup, $back) = (0, 0, 0, 0, 0, 0);
+	my (%seen, %last);
+	$committed += $_ for values %final;
+	for my $m (@{ kcat_messages($mock, "emp-test.public.$table") })
+	{
+		my ($id, $v) = ($m->{value} // '') =~ /"after":\{"id":(\d+),"v":(\d+)\}/ or next;
+		$messages++;
+		$seen{$id}{$v}++ ? $dup++ : $distinct++;
+		$back++ if defined $last{$id} && $v <= $last{$id};
+		$last{$id} = $v;
+	}
+	for my $id (keys %final)
+	{
+		$lost += grep { !$seen{$id}{$_} } 1 .. $final{$id};
+	}
+	return ($committed, $messages, $distinct, $lost, $dup, $back);
+}
+
+my %do = (
+	kill9 => sub {
+		my $load = start_load('kill9', 40);
+		for (1 .. 20)
+		{
+			usleep(200_000 + int(rand(1_000_000)));
+			restart_shipper('KILL');
+		}
+		finish_load($load);
+	},
+	sigterm => sub {
+		my $load = start_load('sigterm', 20);
+		for (1 .. 5)
+		{
+			usleep(500_000 + int(rand(1_000_000)));
+			restart_shipper('TERM');
+		}
+		finish_load($load);
+	},
+	# Brokers go down while the shipper has nothing in flight, and changes
+	# pile up during the outage: the mock appends a batch twice when a broker
+	# goes down between appending it and answering (it checks producer
+	# sequences only for transactional producers, unlike a real broker).
+	brokers => sub {
+		for (1 .. 3)
+		{
+			my $load = start_load('brokers', 3);
+			finish_load($load);
+			wait_confirmed('brokers: confirmed before the outage');
+			mock_control($mock, "down $_") for 1 .. 3;
+			$load = start_load('brokers', 3);
+			usleep(1_000_000);
+			mock_control($mock, "up $_") for 1 .. 3;
+			finish_load($load);
+		}
+	},
+	produce_errors => sub {
+		my $load = start_load('produce_errors', 15);
+		usleep(1_000_000);
+		mock_control($mock, 'err 0 87 87 87');		# INVALID_RECORD: the session restarts
+		usleep(2_000_000);
+		mock_control($mock, 'err 0 6 6 6 -195');	# NOT_LEADER and a disconnect: retried
+		usleep(2_000_000);
+		mock_control($mock, 'err 0 7 7 19 19');		# timed out, not enough replicas
+		finish_load($load);
+	},
+	pg_fast => sub {
+		for (1 .. 2)
+		{
+			my $load = start_load('pg_fast', 4);
+			usleep(1_500_000);
+			$node->restart(mode => 'fast');
+			finish_load($load);
+		}
+	},
+	pg_immediate => sub {
+		for (1 .. 2)
+		{
+			my $load = start_load('pg_immediate', 4);
+			usleep(1_500_000);
+			$node->stop('immediate');
+			$node->start;
+			finish_load($load);
+		}
+	},
+	walsender => sub {
+		my $load = start_load('walsender', 12);
+		for (1 .. 3)
+		{
+			usleep(1_500_000);
+			$node->safe_psql('postgres', "SELECT pg_terminate_backend(active_pid) "
+				  . "FROM pg_replication_slots WHERE slot_name = 'shipper'");
+		}
+		finish_load($load);
+	},
+);
+
+my @rows;
+for my $s (@scenarios)
+{
+	my ($name, $what) = @$s;
+	$do{$name}->();
+	wait_confirmed("$name: everything confirmed");
+	my @t = tally($name);
+	push @rows, [ $what, @t ];
+	ok($t[0] > 100, "$name: a workload ran ($t[0] changes committed)");
+	is($t[3], 0, "$name: no change lost");
+	is($t[4], 0, "$name: no change duplicated");
+	is($t[5], 0, "$name: no per-key order regression");
+	is($t[1], $t[0], "$name: messages in Kafka == changes committed");
+}
+like($earlier_logs . shipper_log($sh), qr/skipped \d+ messages up to LSN \S+ that Kafka already had/,
+	'a restart skipped what Kafka had, and said so');
+
+# The slot moved by something else while the shipper was stopped: the changes
+# in between never reach Kafka.  The shipper confirms no further than its
+# record in Kafka says, so it sees the slot ahead of Kafka: a gap, exit 4
+# naming the LSNs; with snapshot.mode=when_needed it heals with a snapshot.
+is(stop_shipper($sh), 0, 'stopped cleanly');
+$earlier_logs .= $sh->{err};
+$node->safe_psql('postgres', "UPDATE kill9 SET v = v + 1 WHERE id <= 10");
+$node->safe_psql('postgres',
+	"SELECT pg_replication_slot_advance('shipper', pg_current_wal_lsn())");
+my ($rc, $err) = run_shipper($node, $mock, %props);
+is($rc, 4, 'slot advanced behind the shipper\'s back: exit status 4');
+like($err, qr/slot "shipper" stands at LSN \S+, past LSN \S+, the furthest this shipper confirmed it: something else moved it .*changes after LSN \S+ are lost/,
+	'naming where the slot stands and from where changes are lost');
+$sh = start_shipper($node, $mock, %props, 'snapshot.mode' => 'when_needed');
+like(shipper_log($sh), qr/snapshot.mode=when_needed takes a new snapshot/,
+	'snapshot.mode=when_needed heals it');
+wait_until(sub {
+	my @r = grep { ($_->{value} // '') =~ /"op":"r"/ }
+	  @{ kcat_messages($mock, 'emp-test.public.kill9') };
+	scalar(@r) == $node->safe_psql('postgres', 'SELECT count(*) FROM kill9');
+}, 'every row of kill9 snapshotted');
+
+my $table = sprintf("%-52s %9s %9s %9s %5s %5s %5s\n",
+	'scenario', 'committed', 'in Kafka', 'distinct', 'lost', 'dup', 'order')
+  . join('', map { sprintf("%-52s %9d %9d %9d %5d %5d %5d\n", @$_) } @rows);
+diag("fault suite:\n$table");
+
+stop_shipper($sh);
+$node->stop;
+mock_control($mock, 'quit');
+done_testing();
