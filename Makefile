@@ -25,7 +25,7 @@ TAP_TESTS = 1
 PROVE_TESTS = regress/t/*.pl
 EXTRA_CLEAN = regress/results regress/regression.diffs regress/regression.out \
 	regress/tmp_check regress/tmp_plugins.conf regress/mockbroker tmp_check \
-	$(SHIPPER) $(SHIPPER_OBJS) $(EXTENSION)-*.zip
+	$(SHIPPER) $(SHIPPER_OBJS) $(EXTENSION)-*.zip $(FUZZ_TARGETS)
 
 # callback signatures are fixed by PostgreSQL, so some parameters go unused
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter
@@ -73,8 +73,25 @@ uninstall: uninstall-shipper
 uninstall-shipper:
 	rm -f '$(DESTDIR)$(bindir)/cellcdc-shipper'
 
+# libFuzzer targets, with sanitizers (regress/t/023_fuzz.pl builds and runs them)
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-unused-parameter -Werror -Ishipper -Idecoder \
+	-I$(shell $(PG_CONFIG) --includedir) -DSHIPPER_VERSION=\"$(EXTVERSION)\"
+FUZZ_RENDER = $(wildcard shipper/render/*.c) decoder/record.c decoder/stored.c
+FUZZ_TARGETS = regress/fuzz/record_fuzz regress/fuzz/config_fuzz
+
+regress/fuzz/record_fuzz: regress/fuzz/record_fuzz.c $(FUZZ_RENDER) $(SHIPPER_HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lm -lpthread
+
+regress/fuzz/config_fuzz: regress/fuzz/config_fuzz.c $(wildcard shipper/config/*.c) shipper/ops/log.c \
+		$(FUZZ_RENDER) decoder/pattern.c $(SHIPPER_HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(SHIPPER_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+
 dist:
 	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
 		-o $(EXTENSION)-$(EXTVERSION).zip HEAD
 
-.PHONY: dist install-shipper uninstall-shipper
+.PHONY: dist fuzz install-shipper uninstall-shipper

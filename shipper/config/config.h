@@ -147,6 +147,7 @@ typedef struct Config
  * the key.
  */
 extern int	config_load(Config *cfg, int argc, char **argv);
+extern void config_free(Config *cfg);
 
 /* true for keys whose values are secrets, never printed */
 extern bool config_is_secret(const char *key);

@@ -121,6 +121,7 @@ typedef enum TableList
 	TABLES_NONE, TABLES_INCLUDE, TABLES_EXCLUDE
 } TableList;
 extern void tables_add(Config *cfg, TableList list, const char *written, const char *globs);
+extern void tables_free(TableFilter *tables);
 
 /* conninfo.c */
 extern void conninfo_build(Load *ld, Config *cfg, char **masked_given, char **masked);

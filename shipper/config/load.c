@@ -464,3 +464,29 @@ config_load(Config *cfg, int argc, char **argv)
 	free(ld.problems);
 	return rc;
 }
+
+/* Free what config_load() allocated (for tools that load more than one). */
+void
+config_free(Config *cfg)
+{
+	free(cfg->conninfo);
+	free(cfg->dbname);
+	free(cfg->slot_name);
+	free(cfg->decoder_options);
+	free(cfg->exclude_columns);
+	tables_free(cfg->tables);
+	free(cfg->topic_prefix);
+	free(cfg->topic_delimiter);
+	free(cfg->topic_transaction);
+	free(cfg->debezium_version);
+	free(cfg->placeholder);
+	for (int i = 0; i < cfg->nkafka; i++)
+	{
+		free(cfg->kafka[i].key);
+		free(cfg->kafka[i].value);
+	}
+	free(cfg->kafka);
+	free(cfg->offset_topic);
+	free(cfg->dlq_topic);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -64,6 +64,33 @@ tables_add(Config *cfg, TableList list, const char *written, const char *globs)
 	}
 }
 
+static void
+entries_free(EntryList *el)
+{
+	for (int i = 0; i < el->n; i++)
+	{
+		for (int j = 0; j < el->v[i].nglobs; j++)
+			for (int k = 0; k < CDC_PATTERN_MAX_PARTS; k++)
+			{
+				free(el->v[i].globs[j].part[k]);
+				free(el->v[i].globs[j].wild[k]);
+			}
+		free(el->v[i].globs);
+		free(el->v[i].written);
+	}
+	free(el->v);
+}
+
+void
+tables_free(TableFilter *tables)
+{
+	if (tables == NULL)
+		return;
+	entries_free(&tables->include);
+	entries_free(&tables->exclude);
+	free(tables);
+}
+
 /* Does any of an entry's patterns match schema.table? */
 static bool
 entry_matches(const Entry *e, const char *schema, const char *table)
