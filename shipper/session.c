@@ -322,7 +322,7 @@ note_replay(Shipper *sh)
 	uint64_t	from = sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed;
 	Position	held = delivered_max(sh->delivered);
 
-	if (held.lsn >= from && held.lsn != 0)
+	if (held.lsn > from)
 		log_info("Kafka holds changes of slot \"%s\" committed up to LSN " LSN_FMT ", past "
 				 "where the slot resumes (" LSN_FMT "): those are skipped as they come again",
 				 sh->cfg->slot_name, LSN_ARGS(held.lsn), LSN_ARGS(from));

@@ -219,6 +219,9 @@ handle_record(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn)
 		{
 			/* most likely the catalog lookup: retried, never set aside */
 			sh->fail_position = 0;
+			sh->next_watch = 0;
+			if (server_going(sh, mono_ms()))
+				return false;	/* the lookup failed because the server is going away */
 			return session_fail(sh, RESTART, "RELATION at " LSN_FMT ": %s", LSN_ARGS(lsn),
 								renderer_error(sh->renderer));
 		}
