@@ -3,6 +3,7 @@
  *		One session of the shipper: a replication connection's life, from
  *		start-up checks (Kafka, PostgreSQL, the slot rule) through streaming
  *		to tear-down.  main.c runs sessions; session.c starts and ends them;
+ *		slot_rule.c says whether the slot may be used or created;
  *		stream.c is the loop that moves records from the slot to the sink;
  *		ops/report.c says how it goes.
  */
@@ -106,6 +107,12 @@ extern bool server_going(Shipper *sh, int64_t now);
 extern bool write_record(Shipper *sh, const char *event);
 extern void note_stop(Shipper *sh);
 extern int	stop_time_left(Shipper *sh);
+
+/* slot_rule.c */
+extern bool check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot,
+					   size_t snaplen);
+extern bool slot_gap(Shipper *sh, const char *what, uint64_t lost_after);
+extern bool read_delivered(Shipper *sh);
 
 /* stream.c */
 extern bool stream_changes(Shipper *sh);
