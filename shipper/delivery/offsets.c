@@ -7,9 +7,10 @@
  * The record is keyed by slot, database and the cluster's system
  * identifier, and says where the shipper created the slot, how far it had
  * confirmed (slot_bound: the slot is never confirmed further than a record
- * says, so a slot found further on was moved by something else), and whether the slot's initial snapshot is "running" or
- * "done" ("" when it had none).  It is written when the shipper creates the slot, and
- * again as it streams and when it stops.  At start-up:
+ * says, so a slot found further on was moved by something else), and
+ * whether the slot's initial snapshot is "running" or "done" ("" when it
+ * had none).  It is written when the shipper creates the slot, and again
+ * as it streams and when it stops.  At start-up:
  *   - no record and no slot: a first start; the slot is created;
  *   - a record but no slot (dropped, or lost in a failover to a standby,
  *     which has the same system identifier): changes are lost, and the
