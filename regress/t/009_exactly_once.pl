@@ -28,10 +28,15 @@ my $node = start_node('exactly');
 $node->safe_psql('postgres', join '',
 	map { "CREATE TABLE $_->[0] (id int PRIMARY KEY, v int NOT NULL);" } @scenarios);
 my $mock = start_mock(map { "emp-test.public.$_->[0]:4" } @scenarios);
-# small messages: the mock keeps 5 MB per partition
+# Small messages: the mock keeps 5 MB per partition.  One request in flight
+# per broker: the mock checks producer sequence numbers only for
+# transactional producers, so with several in flight it appends a batch
+# sent after one it refused, a gap (or a reordering) that a real broker
+# refuses as out of sequence.
 my %props = (
 	'key.converter.schemas.enable' => 'false',
-	'value.converter.schemas.enable' => 'false');
+	'value.converter.schemas.enable' => 'false',
+	'kafka.max.in.flight.requests.per.connection' => '1');
 my $sh = start_shipper($node, $mock, %props);
 my $earlier_logs = '';			# of the shipper processes before this one
 my $pgbench_dir = PostgreSQL::Test::Utils::tempdir;
