@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 src=$(pwd)
 TEST_USER=${TEST_USER:-postgres}
 source regress/setup.sh
-packages+=(clang)	# the fuzz targets (regress/t/023_fuzz.pl)
+packages+=(clang libclang-rt-dev)	# the fuzz targets (regress/t/023_fuzz.pl): clang and its fuzzer runtime
 install_packages
 
 if [ "$(id -u)" -eq 0 ]; then
