@@ -20,25 +20,31 @@
 #include "session.h"
 
 /*
- * Has Kafka got m already?  While the slot replays what Kafka held at the
- * session's start, it may; once the stream passes that, say how many were
- * skipped and stop looking.
+ * Once the stream is past what Kafka held at the session's start, say how
+ * many messages were skipped and stop looking.
  */
-static bool
-already_sent(Shipper *sh, const OutMessage *m)
+static void
+replay_passed(Shipper *sh, uint64_t lsn)
 {
 	Position	held = delivered_max(sh->delivered);
 
-	if (sh->delivered == NULL || m->seq == 0)
-		return false;
-	if (m->commit_lsn <= held.lsn)
-		return delivered_holds(sh->delivered, m);
+	if (sh->delivered == NULL || lsn <= held.lsn)
+		return;
 	if (delivered_skipped(sh->delivered) > 0)
 		log_info("skipped %ld messages up to LSN " LSN_FMT " that Kafka already had; sending "
 				 "from here on", delivered_skipped(sh->delivered), LSN_ARGS(held.lsn));
 	delivered_free(sh->delivered);
 	sh->delivered = NULL;
-	return false;
+}
+
+/* Has Kafka got m already?  While the slot replays what it held, it may. */
+static bool
+already_sent(Shipper *sh, const OutMessage *m)
+{
+	if (sh->delivered == NULL || m->seq == 0)
+		return false;
+	replay_passed(sh, m->commit_lsn);
+	return sh->delivered && delivered_holds(sh->delivered, m);
 }
 
 /* Send m within transaction t; a failed send keeps t from being confirmed. */
@@ -293,6 +299,8 @@ handle_copy(Shipper *sh, const char *buf, int len)
 		if (wal_end > sh->received)
 			sh->received = wal_end;
 		inflight_advance(&sh->fl);
+		/* the walsender has decoded up to wal_end: an idle replay ends here */
+		replay_passed(sh, wal_end);
 		return send_status(sh, buf[17] != 0);
 	}
 	if (buf[0] == 'w' && len >= 25)

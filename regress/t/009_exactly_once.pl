@@ -26,8 +26,8 @@ my @scenarios = (
 
 my $node = start_node('exactly');
 $node->safe_psql('postgres', join '',
-	map { "CREATE TABLE $_->[0] (id int PRIMARY KEY, v int NOT NULL);" } @scenarios);
-my $mock = start_mock(map { "emp-test.public.$_->[0]:4" } @scenarios);
+	map { "CREATE TABLE $_->[0] (id int PRIMARY KEY, v int NOT NULL);" } @scenarios, [ 'shared' ]);
+my $mock = start_mock(map { "emp-test.public.$_->[0]:4" } @scenarios, [ 'shared' ]);
 # Small messages: the mock keeps 5 MB per partition.  One request in flight
 # per broker: the mock checks producer sequence numbers only for
 # transactional producers, so with several in flight it appends a batch
@@ -208,6 +208,38 @@ for my $s (@scenarios)
 }
 like($earlier_logs . shipper_log($sh), qr/skipped \d+ messages up to LSN \S+ that Kafka already had/,
 	'a restart skipped what Kafka had, and said so');
+
+# A topic shared with another cell: after this slot's messages, each
+# partition gets 40 of another source's, more than the first look back (16)
+# takes.  The slot is behind everything (one record a minute), the shipper
+# is killed, and at the restart it must still find its own last messages
+# and skip all it had sent.
+is(stop_shipper($sh), 0, 'stopped cleanly');
+$earlier_logs .= $sh->{err};
+$sh = start_shipper($node, $mock, %props, 'status.interval.ms' => '60000');
+finish_load(start_load('shared', 3));
+my $shared_committed = $node->safe_psql('postgres', 'SELECT sum(v) FROM shared');
+wait_until(sub { (tally('shared'))[1] == $shared_committed }, 'shared: every change in Kafka');
+stop_shipper($sh, 'KILL');
+$earlier_logs .= $sh->{err};
+wait_slot_free();
+for my $p (0 .. 3)
+{
+	my $lines = join('', map { "other cell's change $_\n" } 1 .. 40);
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'kcat', '-b', $mock->{bootstrap}, '-P', '-t', 'emp-test.public.shared',
+			'-p', $p, '-k', 'other', '-H', 'cellcdc.source=0/other/cell',
+			'-H', 'cellcdc.commit_lsn=1', '-H', 'cellcdc.seq=1' ], '<', \$lines, '>', \$out,
+		'2>', \$err) or die "kcat -P failed: $err";
+}
+$sh = start_shipper($node, $mock, %props);
+wait_confirmed('shared: confirmed after the restart');
+my @t = tally('shared');
+push @rows, [ 'a shared topic: killed, another source after ours', @t ];
+is($t[3] + $t[4] + $t[5], 0, 'shared topic: nothing lost, doubled or reordered');
+is($t[1], $t[0], 'shared topic: messages in Kafka == changes committed');
+like(shipper_log($sh), qr/skipped \d+ messages up to LSN/,
+	'shared topic: the restart found its own last messages behind the other source\'s');
 
 # The slot moved by something else while the shipper was stopped: the changes
 # in between never reach Kafka.  The shipper confirms no further than its
