@@ -29,7 +29,7 @@
 #include "render/render.h"
 #include "sink/sink.h"
 
-/* how far back a partition is read for this slot's last message, at most */
+/* how far back a partition is read for this slot's last message: first, and at most */
 #define SCAN_FIRST		16
 #define SCAN_MOST		4096
 
