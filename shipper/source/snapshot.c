@@ -50,6 +50,23 @@ run(PGconn *conn, const char *sql, char *err, size_t errlen)
 	return ok;
 }
 
+/*
+ * res when it holds rows; otherwise res is cleared and NULL returned, with
+ * err the server's message, after what failed when what is given.
+ */
+static PGresult *
+rows(PGconn *conn, PGresult *res, const char *what, char *err, size_t errlen)
+{
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	if (what)
+		snprintf(err, errlen, "%s: %s", what, pg_error(conn));
+	else
+		snprintf(err, errlen, "%s", pg_error(conn));
+	PQclear(res);
+	return NULL;
+}
+
 /* Open a read-only REPEATABLE READ transaction on the exported snapshot. */
 bool
 snap_import(PGconn *conn, const char *name, char *err, size_t errlen)
@@ -78,13 +95,10 @@ snap_export(PGconn *conn, char *name, size_t namelen, uint64_t *lsn, char *err, 
 
 	if (!run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen))
 		return false;
-	res = PQexec(conn, "SELECT pg_export_snapshot(), pg_current_wal_lsn()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "cannot export a snapshot: %s", pg_error(conn));
-		PQclear(res);
+	res = rows(conn, PQexec(conn, "SELECT pg_export_snapshot(), pg_current_wal_lsn()"),
+			   "cannot export a snapshot", err, errlen);
+	if (res == NULL)
 		return false;
-	}
 	snprintf(name, namelen, "%s", PQgetvalue(res, 0, 0));
 	*lsn = lsn_parse(PQgetvalue(res, 0, 1));
 	PQclear(res);
@@ -174,12 +188,8 @@ plan_tables(PGconn *conn, const CapturedTables *captured, SnapPlan *plan, char *
 								   1, NULL, params, NULL, NULL, 0);
 
 	free(oids);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "cannot list the tables to snapshot: %s", pg_error(conn));
-		PQclear(res);
+	if ((res = rows(conn, res, "cannot list the tables to snapshot", err, errlen)) == NULL)
 		return false;
-	}
 	plan->ntables = PQntuples(res);
 	plan->tables = xcalloc(plan->ntables ? plan->ntables : 1, sizeof(SnapTable));
 	for (int i = 0; i < plan->ntables; i++)
@@ -253,18 +263,16 @@ split_integers(PGconn *conn, SnapPlan *plan, int ti, int parts, char *err, size_
 	Buf			sql = {0};
 	PGresult   *res;
 	char	  **lo = NULL;
+	char		what[ERRLEN];
 	int64_t		min,
 				max;
 
 	buf_printf(&sql, "SELECT min(t.%s), max(t.%s) FROM ONLY %s t", t->keys[0], t->keys[0], t->name);
-	res = PQexec(conn, sql.data);
+	snprintf(what, sizeof(what), "cannot read the keys of %s", t->name);
+	res = rows(conn, PQexec(conn, sql.data), what, err, errlen);
 	buf_free(&sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "cannot read the keys of %s: %s", t->name, pg_error(conn));
-		PQclear(res);
+	if (res == NULL)
 		return false;
-	}
 	min = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	max = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
@@ -302,6 +310,7 @@ split_table(PGconn *conn, SnapPlan *plan, int ti, int parts, char *err, size_t e
 	Buf			sql = {0};
 	PGresult   *res;
 	char	  **lo = NULL;
+	char		what[ERRLEN];
 	int			n,
 				prev = 0;
 
@@ -311,14 +320,11 @@ split_table(PGconn *conn, SnapPlan *plan, int ti, int parts, char *err, size_t e
 	key_select(&sql, t, "::text");
 	buf_printf(&sql, " FROM ONLY %s t TABLESAMPLE SYSTEM (%.6f) ORDER BY ", t->name, pct);
 	key_select(&sql, t, "");
-	res = PQexec(conn, sql.data);
+	snprintf(what, sizeof(what), "cannot sample the keys of %s", t->name);
+	res = rows(conn, PQexec(conn, sql.data), what, err, errlen);
 	buf_free(&sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "cannot sample the keys of %s: %s", t->name, pg_error(conn));
-		PQclear(res);
+	if (res == NULL)
 		return false;
-	}
 	n = PQntuples(res);
 	for (int j = 1; j < parts && n > 1; j++)
 	{
@@ -353,14 +359,11 @@ snap_plan(PGconn *conn, const CapturedTables *captured, int parts, int fetch, Sn
 	memset(plan, 0, sizeof(SnapPlan));
 	if (!plan_tables(conn, captured, plan, err, errlen))
 		return false;
-	res = PQexec(conn, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8,"
-				 " (extract(epoch FROM now()) * 1000000)::int8");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "cannot read the snapshot's position: %s", pg_error(conn));
-		PQclear(res);
+	res = rows(conn, PQexec(conn, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8,"
+							" (extract(epoch FROM now()) * 1000000)::int8"),
+			   "cannot read the snapshot's position", err, errlen);
+	if (res == NULL)
 		return false;
-	}
 	plan->src.txid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	plan->src.ts_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
@@ -494,14 +497,10 @@ snap_last_key(PGconn *conn, const SnapTable *t, char ***last, char *err, size_t 
 	buf_printf(&sql, " FROM ONLY %s t ORDER BY ", t->name);
 	key_select(&sql, t, " DESC");
 	buf_puts(&sql, " LIMIT 1");
-	res = PQexec(conn, sql.data);
+	res = rows(conn, PQexec(conn, sql.data), NULL, err, errlen);
 	buf_free(&sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "%s", pg_error(conn));
-		PQclear(res);
+	if (res == NULL)
 		return false;
-	}
 	*last = PQntuples(res) == 1 ? snap_row_keys(res, 0, 0, t->nkey) : NULL;
 	PQclear(res);
 	return true;
@@ -523,14 +522,9 @@ snap_chunk(PGconn *conn, const SnapTable *t, const SnapRange *rg, char **after,
 
 	params[0] = exclude_columns ? exclude_columns : "";
 	chunk_query(&sql, t, rg, after, limit, &nparams, params);
-	res = PQexecParams(conn, sql.data, nparams, NULL, params, NULL, NULL, 1);
+	res = rows(conn, PQexecParams(conn, sql.data, nparams, NULL, params, NULL, NULL, 1), NULL,
+			   err, errlen);
 	buf_free(&sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		snprintf(err, errlen, "%s", pg_error(conn));
-		PQclear(res);
-		return NULL;
-	}
 	return res;
 }
 
