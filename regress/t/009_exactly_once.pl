@@ -90,6 +90,21 @@ sub restart_shipper
 	$sh = start_shipper($node, $mock, %props);
 }
 
+# Under $seconds of load on $table, stop the shipper with $signal $times
+# times, each at least $least_us after the last (up to a second more), and
+# start it again.
+sub restarts_under_load
+{
+	my ($table, $seconds, $times, $signal, $least_us) = @_;
+	my $load = start_load($table, $seconds);
+	for (1 .. $times)
+	{
+		usleep($least_us + int(rand(1_000_000)));
+		restart_shipper($signal);
+	}
+	finish_load($load);
+}
+
 # Compare Kafka with the database: (committed, messages, distinct, lost,
 # duplicated, order regressions).
 sub tally
@@ -116,24 +131,8 @@ sub tally
 }
 
 my %do = (
-	kill9 => sub {
-		my $load = start_load('kill9', 40);
-		for (1 .. 20)
-		{
-			usleep(200_000 + int(rand(1_000_000)));
-			restart_shipper('KILL');
-		}
-		finish_load($load);
-	},
-	sigterm => sub {
-		my $load = start_load('sigterm', 20);
-		for (1 .. 5)
-		{
-			usleep(500_000 + int(rand(1_000_000)));
-			restart_shipper('TERM');
-		}
-		finish_load($load);
-	},
+	kill9 => sub { restarts_under_load('kill9', 40, 20, 'KILL', 200_000) },
+	sigterm => sub { restarts_under_load('sigterm', 20, 5, 'TERM', 500_000) },
 	# Brokers go down while the shipper has nothing in flight, and changes
 	# pile up during the outage: the mock appends a batch twice when a broker
 	# goes down between appending it and answering (it checks producer
