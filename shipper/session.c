@@ -40,13 +40,14 @@ bool
 send_status(Shipper *sh, bool force)
 {
 	int64_t		now = mono_ms();
+	uint64_t	confirmable = slot_confirmable(sh);
 
 	if (!force && now - sh->last_status < sh->cfg->status_interval_ms)
 		return true;
-	if (!stream_send_status(sh->repl, sh->received, slot_confirmable(sh), sh->err, sizeof(sh->err)))
+	if (!stream_send_status(sh->repl, sh->received, confirmable, sh->err, sizeof(sh->err)))
 		return false;
 	sh->last_status = now;
-	sh->status_confirmed = slot_confirmable(sh);
+	sh->status_confirmed = confirmable;
 	return true;
 }
 

@@ -92,24 +92,6 @@ position_before(Position a, Position b)
 	return a.lsn < b.lsn || (a.lsn == b.lsn && a.seq < b.seq);
 }
 
-/* A header's decimal value, or false when it is absent or not a number. */
-static bool
-header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t *out)
-{
-	const void *v;
-	size_t		len;
-	char		num[24];
-	char	   *end;
-
-	if (rd_kafka_header_get_last(hdrs, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-		v == NULL || len == 0 || len >= sizeof(num))
-		return false;
-	memcpy(num, v, len);
-	num[len] = '\0';
-	*out = strtoull(num, &end, 10);
-	return *end == '\0';
-}
-
 /* The position of a message of this slot's stream, or false for another's. */
 static bool
 message_position(const rd_kafka_message_t *m, const char *source, Position *pos)
@@ -122,7 +104,8 @@ message_position(const rd_kafka_message_t *m, const char *source, Position *pos)
 		rd_kafka_header_get_last(hdrs, HDR_SOURCE, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 		len != strlen(source) || memcmp(v, source, len) != 0)
 		return false;
-	return header_u64(hdrs, HDR_COMMIT_LSN, &pos->lsn) && header_u64(hdrs, HDR_SEQ, &pos->seq);
+	return kafka_header_u64(hdrs, HDR_COMMIT_LSN, &pos->lsn) &&
+		kafka_header_u64(hdrs, HDR_SEQ, &pos->seq);
 }
 
 /* Could this topic hold messages of the shipper's? */

@@ -71,31 +71,34 @@ message_error(rd_kafka_resp_err_t err)
 	}
 }
 
+/* A header's decimal value; false when it is absent or not a number. */
+bool
+kafka_header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t *out)
+{
+	const void *v;
+	size_t		len;
+	char		num[24];
+	char	   *end;
+
+	if (rd_kafka_header_get_last(hdrs, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		v == NULL || len == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	*out = strtoull(num, &end, 10);
+	return *end == '\0';
+}
+
 /* The stream position headers of a delivered message, back into m. */
 static void
 position_from_headers(const rd_kafka_message_t *km, OutMessage *m)
 {
 	rd_kafka_headers_t *hdrs;
-	const void *v;
-	size_t		len;
-	char		num[24];
 
 	if (rd_kafka_message_headers(km, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
-	if (rd_kafka_header_get_last(hdrs, HDR_COMMIT_LSN, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		len < sizeof(num))
-	{
-		memcpy(num, v, len);
-		num[len] = '\0';
-		m->commit_lsn = strtoull(num, NULL, 10);
-	}
-	if (rd_kafka_header_get_last(hdrs, HDR_SEQ, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		len < sizeof(num))
-	{
-		memcpy(num, v, len);
-		num[len] = '\0';
-		m->seq = strtoull(num, NULL, 10);
-	}
+	(void) kafka_header_u64(hdrs, HDR_COMMIT_LSN, &m->commit_lsn);
+	(void) kafka_header_u64(hdrs, HDR_SEQ, &m->seq);
 }
 
 /* Delivery report: runs inside rd_kafka_poll()/flush() on our thread. */

@@ -95,6 +95,10 @@ extern void sink_fail(Sink *s, FailKind kind, const OutMessage *m, size_t size,
  */
 extern bool sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen);
 
+/* A Kafka message header's decimal value (a position header); false when absent or not a number */
+struct rd_kafka_headers_s;
+extern bool kafka_header_u64(struct rd_kafka_headers_s *hdrs, const char *name, uint64_t *out);
+
 /* the kinds */
 extern bool sink_kafka_open(Sink *s, const Config *cfg, char *err, size_t errlen);
 extern void sink_stdout_open(Sink *s);
