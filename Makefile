@@ -54,7 +54,7 @@ SHIPPER_OBJS = $(SHIPPER_SRCS:.c=.o)
 SHIPPER_HDRS = $(wildcard shipper/*.h shipper/*/*.h) decoder/record.h
 SHIPPER_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -Ishipper -Idecoder \
 	-I$(shell $(PG_CONFIG) --includedir) -DSHIPPER_VERSION=\"$(EXTVERSION)\"
-SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lm -lpthread
+SHIPPER_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lrdkafka -ljansson -lzstd -lm -lpthread
 
 shipper/%.o: shipper/%.c $(SHIPPER_HDRS)
 	$(CC) $(SHIPPER_CFLAGS) -c -o $@ $<

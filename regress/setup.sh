@@ -5,7 +5,7 @@ export PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 
 packages=(make gcc git zip unzip python3 pgxnclient libipc-run-perl
 	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" librdkafka-dev
-	libjansson-dev kcat)
+	libjansson-dev libzstd-dev kcat)
 
 say() { printf '== %s\n' "$*" >&2; }
 

@@ -99,6 +99,14 @@ main(int argc, char **argv)
 			session_end(&sh, false);
 			return sh.exit_status;
 		}
+		if (sh.switching)
+		{
+			/* to or from the spool: at once, the next session picks up */
+			log_at(sh.spooling ? LVL_WARN : LVL_INFO, "%s", sh.switch_reason);
+			session_end(&sh, false);
+			sh.switching = false;
+			continue;
+		}
 		wait = retry_note(&sh.retry, &cfg, sh.fail_position, sh.fl.confirmed);
 		if (retry_exhausted(&sh.retry, &cfg))
 		{

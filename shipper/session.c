@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "session.h"
+#include "sink/spool.h"
 
 /* Set the session's error (and the status to exit with, if any). */
 bool
@@ -129,6 +130,9 @@ on_wait(void *arg)
 		report_outage(sh, now);
 		reporting = false;
 	}
+	/* the spool takes over, or gives the stream back: end this session */
+	if (spool_due(sh, now) || kafka_back(sh, now))
+		return false;
 	return !stop_requested && !server_going(sh, now);
 }
 
@@ -313,6 +317,49 @@ take_snapshot(Shipper *sh, const char *snapshot)
 	return true;
 }
 
+/*
+ * The Kafka sink.  At the first start Kafka must answer before anything
+ * is created; when it does not, a spool left by an earlier outage is
+ * appended to instead.
+ */
+static bool
+open_kafka(Shipper *sh)
+{
+	sh->sink = sink_open(sh->cfg, inflight_ack, on_wait, sh, sh->err, sizeof(sh->err));
+	if (sh->sink == NULL)
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
+	/* an outage ends with a delivery, not with a new producer */
+	sh->sink->outage_since = sh->outage_since;
+	if (!sh->first || sink_kafka_reachable(sh->sink, sh->cfg->startup_timeout_ms,
+										   sh->err, sizeof(sh->err)))
+		return true;
+	if (!spool_holds(sh->cfg))
+		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	log_warn("%s; spool.dir %s holds a spool: spooling on", sh->err, sh->cfg->spool_dir);
+	sh->outage_since = sh->sink->outage_since ? sh->sink->outage_since : mono_ms();
+	sink_close(sh->sink, true);
+	sh->sink = NULL;
+	sh->spooling = true;
+	return true;
+}
+
+/* The slot's record: in Kafka, or while Kafka is away, the spool's last. */
+static bool
+read_record(Shipper *sh, SlotRecord *rec)
+{
+	if (!sh->spooling)
+		return offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, rec,
+							sh->err, sizeof(sh->err)) ||
+			session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	if (!spool_record(sh, rec))
+		return false;
+	if (!rec->found)
+		return session_fail(sh, EXIT_STARTUP, "Kafka is unreachable and the spool in %s holds "
+							"no record of slot \"%s\" to check the slot against; start when "
+							"Kafka is back", sh->cfg->spool_dir, sh->cfg->slot_name);
+	return true;
+}
+
 /* Connect, check Kafka and the slot, start streaming from the confirmed LSN. */
 bool
 session_start(Shipper *sh)
@@ -322,17 +369,11 @@ session_start(Shipper *sh)
 	char		sqlstate[6];
 	char		resent[96] = "";
 	bool		created = false;
+	ExitStatus	status;
 	bool		ok;
 
-	sh->sink = sink_open(sh->cfg, inflight_ack, on_wait, sh, sh->err, sizeof(sh->err));
-	if (sh->sink == NULL)
-		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "%s", sh->err);
-	/* an outage ends with a delivery, not with a new producer */
-	sh->sink->outage_since = sh->outage_since;
-	/* before anything is created, Kafka must answer */
-	if (sh->first && !sink_kafka_reachable(sh->sink, sh->cfg->startup_timeout_ms,
-										   sh->err, sizeof(sh->err)))
-		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	if (!sh->spooling && !open_kafka(sh))
+		return false;
 	if ((sh->repl = pg_connect(sh->cfg, true, sh->err, sizeof(sh->err))) == NULL ||
 		(sh->meta = pg_connect(sh->cfg, false, sh->err, sizeof(sh->err))) == NULL ||
 		!stream_identify(sh->repl, &sh->sys, sh->err, sizeof(sh->err)))
@@ -344,7 +385,14 @@ session_start(Shipper *sh)
 	sh->slot_id.system = sh->sys.system;
 	snprintf(sh->source, sizeof(sh->source), "%s/%s/%s", sh->sys.system, sh->sys.dbname,
 			 sh->cfg->slot_name);
+	if (sh->spooling &&
+		(sh->sink = sink_open_spool(sh->cfg, sh->source, inflight_ack, on_wait, sh, &status,
+									sh->err, sizeof(sh->err))) == NULL)
+		return session_fail(sh, status, "%s", sh->err);
 	sh->sink->source = sh->source;
+	/* what an earlier outage left in the spool goes to Kafka first */
+	if (!sh->spooling && !spool_drain(sh))
+		return false;
 
 	if (sh->first &&
 		!captured_check(sh->meta, sh->cfg, sh->claims, &sh->tables, sh->err, sizeof(sh->err)))
@@ -358,10 +406,8 @@ session_start(Shipper *sh)
 			return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 		return snapshot_run(sh, NULL, 0);
 	}
-	if (sh->first && sh->store &&
-		!offsets_read(sh->cfg, &sh->slot_id, sh->cfg->startup_timeout_ms, &rec,
-					  sh->err, sizeof(sh->err)))
-		return session_fail(sh, EXIT_STARTUP, "%s", sh->err);
+	if (sh->first && sh->store && !read_record(sh, &rec))
+		return false;
 	if (sh->first && rec.found)
 		sh->snapshot_state = strcmp(rec.snapshot, "done") == 0 ? "done" : "";
 	if (sh->first && rec.found && strcmp(rec.snapshot, "done") == 0)
@@ -383,8 +429,14 @@ session_start(Shipper *sh)
 		return false;
 	if (rec.found && !created)
 		sh->created_lsn = rec.created_lsn;
+	if (snapshot[0] && sh->spooling)
+		return session_fail(sh, RESTART, "the initial snapshot of slot \"%s\" is due, and "
+							"waits for Kafka", sh->cfg->slot_name);
 	if (snapshot[0] && !take_snapshot(sh, snapshot))
 		return false;
+	/* the spool's first record: a spool is never without one */
+	if (sh->spooling && sh->fl.confirmed && !write_record(sh, "spooling"))
+		return session_fail(sh, RESTART, "%s", sink_failed(sh->sink)->error);
 	if (sh->first && !sh->store)
 		log_warn("sink=%s keeps no record of the slot: a slot dropped while the shipper is "
 				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");
@@ -418,7 +470,7 @@ session_start(Shipper *sh)
 	log_info("streaming slot \"%s\" from " LSN_FMT " (%s) to %s%s", sh->cfg->slot_name,
 			 LSN_ARGS(sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed),
 			 sh->fl.confirmed ? "the last confirmed position" : "the slot's position",
-			 sh->cfg->sink == SINK_KAFKA ? "Kafka" :
+			 sh->spooling ? "the spool (Kafka is away)" : sh->cfg->sink == SINK_KAFKA ? "Kafka" :
 			 sh->cfg->sink == SINK_STDOUT ? "stdout" : "nowhere (sink=null)", resent);
 	sh->resend = 0;
 	return true;
@@ -492,9 +544,13 @@ session_end(Shipper *sh, bool stopping)
 	sh->resend = inflight_unconfirmed(&sh->fl);
 	if (sh->sink)
 	{
-		sh->outage_since = sh->sink->outage_since;
+		if (!sink_is_spool(sh->sink))
+			sh->outage_since = sh->sink->outage_since;
 		sink_close(sh->sink, true);
 	}
+	if (sh->probe)
+		sink_close(sh->probe, true);
+	sh->probe = NULL;
 	if (sh->renderer)
 		renderer_free(sh->renderer);
 	delivered_free(sh->delivered);

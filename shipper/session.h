@@ -74,6 +74,13 @@ typedef struct Shipper
 	int64_t		outage_since;	/* an outage that outlived its session's sink */
 	long		resend;			/* messages a failed session sent, not confirmed */
 	bool		stop_noted;		/* the stop was logged */
+	bool		spooling;		/* sessions write to the spool: Kafka is away */
+	bool		switching;		/* this session ends to hand over to or from the spool */
+	char		switch_reason[ERRLEN];
+	Sink	   *probe;			/* asks whether Kafka is back, while spooling */
+	int64_t		spool_probed;	/* mono ms it last asked */
+	Txn			spool_txn;		/* the drain's messages in flight */
+	bool		draining;		/* sending the spool to Kafka */
 	int64_t		stop_deadline;	/* mono ms by which a stop must be done */
 	bool		output_closed;	/* stdout's reader went away: stop */
 	Buf			dlq_value;
@@ -118,6 +125,13 @@ extern bool read_delivered(Shipper *sh);
 extern bool stream_changes(Shipper *sh);
 extern bool stream_send(Shipper *sh, Txn *t, const OutMessage *m);
 
+/* spooling.c */
+extern bool spool_holds(const Config *cfg);
+extern bool spool_due(Shipper *sh, int64_t now);
+extern bool kafka_back(Shipper *sh, int64_t now);
+extern bool spool_record(Shipper *sh, SlotRecord *rec);
+extern bool spool_drain(Shipper *sh);
+
 /* snapshot.c */
 extern bool snapshot_run(Shipper *sh, const char *snapshot, uint64_t lsn);
 
@@ -150,5 +164,6 @@ extern int	request_send(const Config *cfg);
 /* ops/report.c */
 extern void report_progress(Shipper *sh, int64_t now);
 extern void report_outage(Shipper *sh, int64_t now);
+extern const char *duration_text(int64_t ms, char *out, size_t len);
 
 #endif							/* SHIPPER_SESSION_H */

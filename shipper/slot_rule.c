@@ -93,8 +93,8 @@ read_delivered(Shipper *sh)
 {
 	char		why[ERRLEN];
 
-	if (!sh->store || sh->delivered)
-		return true;
+	if (!sh->store || sh->delivered || sh->spooling)
+		return true;			/* a spool session sends nothing to Kafka */
 	sh->delivered = delivered_read(sh->cfg, sh->source, sh->cfg->startup_timeout_ms,
 								   sh->sink->wait, sh->sink->wait_arg, why, sizeof(why));
 	if (sh->delivered == NULL)

@@ -351,6 +351,8 @@ stream_changes(Shipper *sh)
 					 "restart the shipper to apply changes; still running");
 		}
 
+		if (spool_due(sh, now) || kafka_back(sh, now))
+			return false;		/* main hands over to the next session */
 		sink_poll(sh->sink, 0);
 		inflight_advance(&sh->fl);
 		retry_forget_before(&sh->retry, sh->fl.confirmed);

@@ -22,6 +22,8 @@ my @scenarios = (
 	[ pg_fast => 'PostgreSQL restarted (fast), twice under load' ],
 	[ pg_immediate => 'PostgreSQL crashed (immediate) and started, twice' ],
 	[ walsender => 'the walsender terminated, 3 times under load' ],
+	[ spool_outage => 'brokers down 2 minutes under load: spooled, drained' ],
+	[ spool_kill9 => 'kill -9 while spooling (3 times) and draining' ],
 );
 
 my $node = start_node('exactly');
@@ -33,18 +35,23 @@ my $mock = start_mock(map { "emp-test.public.$_->[0]:4" } @scenarios, [ 'shared'
 # transactional producers, so with several in flight it appends a batch
 # sent after one it refused, a gap (or a reordering) that a real broker
 # refuses as out of sequence.
+# Outages longer than spool.after.ms go to the spool.
 my %props = (
 	'key.converter.schemas.enable' => 'false',
 	'value.converter.schemas.enable' => 'false',
-	'kafka.max.in.flight.requests.per.connection' => '1');
+	'kafka.max.in.flight.requests.per.connection' => '1',
+	'spool.dir' => PostgreSQL::Test::Utils::tempdir . '/spool',
+	'spool.after.ms' => '5000',
+	'startup.timeout.ms' => '3000');
 my $sh = start_shipper($node, $mock, %props);
 my $earlier_logs = '';			# of the shipper processes before this one
 my $pgbench_dir = PostgreSQL::Test::Utils::tempdir;
 
-# pgbench in the background: transactions of three upserts on $table.
+# pgbench in the background: $rate (default 150) transactions a second of
+# three upserts on $table.
 sub start_load
 {
-	my ($table, $seconds) = @_;
+	my ($table, $seconds, $rate) = @_;
 	my $script = "$pgbench_dir/$table.sql";
 	open(my $fh, '>', $script) or die;
 	print $fh "\\set a random(1, 400)\n\\set b random(1, 400)\n\\set c random(1, 400)\n"
@@ -56,7 +63,7 @@ sub start_load
 	close $fh;
 	my ($out, $err) = ('', '');
 	# a client that loses its server (restarts) stops; what it committed counts
-	return IPC::Run::start([ 'pgbench', '-n', '-c', '1', '-R', '150', '-T', $seconds,
+	return IPC::Run::start([ 'pgbench', '-n', '-c', '1', '-R', $rate // 150, '-T', $seconds,
 			'-f', $script, $node->connstr('postgres') ], '>', \$out, '2>', \$err);
 }
 
@@ -130,6 +137,12 @@ sub tally
 	return ($committed, $messages, $distinct, $lost, $dup, $back);
 }
 
+sub brokers { my ($how) = @_; mock_control($mock, "$how $_") for 1 .. 3; }
+
+# The shipper's log from now on: a mark, then what came after it.
+sub log_mark { return length($earlier_logs . shipper_log($sh)); }
+sub log_since { my ($mark) = @_; return substr($earlier_logs . shipper_log($sh), $mark); }
+
 my %do = (
 	kill9 => sub { restarts_under_load('kill9', 40, 20, 'KILL', 200_000) },
 	sigterm => sub { restarts_under_load('sigterm', 20, 5, 'TERM', 500_000) },
@@ -188,6 +201,44 @@ my %do = (
 				  . "FROM pg_replication_slots WHERE slot_name = 'shipper'");
 		}
 		finish_load($load);
+	},
+	# Two minutes without Kafka: after spool.after.ms the changes go to the
+	# spool and the slot keeps moving (the cell keeps no WAL for the shipper).
+	spool_outage => sub {
+		my $load = start_load('spool_outage', 150, 40);
+		usleep(5_000_000);
+		my $mark = log_mark();
+		brokers('down');
+		wait_until(sub { log_since($mark) =~ /spooling to/ }, 'spool_outage: spooling');
+		my $before = slot_confirmed($node, 'shipper');
+		usleep(110_000_000);
+		my $during = slot_confirmed($node, 'shipper');
+		my $retained = current_lsn() - $during;
+		ok($during > $before && $retained < 2_000_000,
+			"spool_outage: the slot moves while Kafka is down ($retained bytes retained)");
+		brokers('up');
+		finish_load($load);
+		wait_until(sub { log_since($mark) =~ /drained the spool: \d+ messages sent/ },
+			'spool_outage: drained');
+	},
+	spool_kill9 => sub {
+		my $load = start_load('spool_kill9', 40);
+		usleep(3_000_000);
+		my $mark = log_mark();
+		brokers('down');
+		wait_until(sub { log_since($mark) =~ /spooling to/ }, 'spool_kill9: spooling');
+		for (1 .. 3)
+		{
+			usleep(500_000 + int(rand(2_000_000)));
+			restart_shipper('KILL');
+		}
+		brokers('up');
+		wait_until(sub { shipper_log($sh) =~ /sending it to Kafka before streaming on/ },
+			'spool_kill9: a drain starts');
+		restart_shipper('KILL');
+		finish_load($load);
+		like(log_since($mark), qr/spool.dir \S+ holds a spool: spooling on/,
+			'spool_kill9: a start while Kafka is away goes on spooling');
 	},
 );
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Debezium wire layouts (see README: "Debezium versions") */
 typedef enum DbzLayout
@@ -69,6 +70,8 @@ typedef struct KeyValue
 	char	   *value;
 } KeyValue;
 
+#define SPOOL_DIR_MAX 512
+
 typedef struct Config
 {
 	/* where the changes come from */
@@ -113,6 +116,12 @@ typedef struct Config
 
 	char	   *offset_topic;	/* offset.storage.topic: the slots this
 								 * shipper created and streamed */
+
+	/* the spool: where messages wait while Kafka is away (delivery/spool.c) */
+	char	   *spool_dir;		/* spool.dir; NULL: no spool; at most
+								 * SPOOL_DIR_MAX long */
+	int64_t		spool_max_bytes;	/* spool.max.bytes */
+	int			spool_after_ms; /* spool.after.ms */
 
 	/* timing */
 	int			status_interval_ms; /* standby status updates */

@@ -92,6 +92,8 @@ extern void key_unknown(Load *ld, Setting *s);
 extern Setting *key_get(Load *ld, const char *key);
 extern bool key_bool(Load *ld, const char *key, bool *out);
 extern bool key_int(Load *ld, const char *key, int min, int max, const char *what, int *out);
+extern bool key_int64(Load *ld, const char *key, int64_t min, int64_t max, const char *what,
+					  int64_t *out);
 extern bool key_enum(Load *ld, const char *key, const char *const *names, int *out);
 extern const char *key_str(Load *ld, const char *key);
 extern bool key_topic_part(Load *ld, Setting *s, size_t maxlen);

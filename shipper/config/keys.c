@@ -53,6 +53,9 @@ const KeyDef known_keys[] = {
 	{"shutdown.timeout.ms", "30000", "flush bound at SIGTERM"},
 	{"startup.timeout.ms", "60000", "first start: wait for Kafka's metadata"},
 	{"offset.storage.topic", "cellcdc-offsets", "topic recording the slots streamed"},
+	{"spool.dir", NULL, "directory for changes while Kafka is away (unset: no spool)"},
+	{"spool.max.bytes", "1073741824", "the spool's bound on disk; full: the slot waits"},
+	{"spool.after.ms", "30000", "Kafka unreachable or its queue full this long: spool"},
 	{"errors.max.retries", "10", "same failure in a row before exit 5 (-1: no limit)"},
 	{"errors.tolerance", "none", "none | all (all: failed changes to the DLQ)"},
 	{"errors.deadletterqueue.topic.name", NULL, "dead-letter topic (errors.tolerance=all)"},
@@ -280,20 +283,33 @@ key_bool(Load *ld, const char *key, bool *out)
 bool
 key_int(Load *ld, const char *key, int min, int max, const char *what, int *out)
 {
+	int64_t		v;
+
+	if (!key_int64(ld, key, min, max, what, &v))
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+/* The same for a 64-bit count (bytes). */
+bool
+key_int64(Load *ld, const char *key, int64_t min, int64_t max, const char *what, int64_t *out)
+{
 	Setting    *s = key_get(ld, key);
 	char	   *end;
-	long		v;
+	long long	v;
 
 	if (s->bad)
 		return false;
 	errno = 0;
-	v = strtol(s->value, &end, 10);
+	v = strtoll(s->value, &end, 10);
 	if (s->value[0] == '\0' || *end != '\0' || errno != 0 || isspace((unsigned char) s->value[0]))
-		return problem(ld, s, "%s is not an integer; write %s from %d to %d",
-					   setting_shown(s), what, min, max);
+		return problem(ld, s, "%s is not an integer; write %s from %lld to %lld",
+					   setting_shown(s), what, (long long) min, (long long) max);
 	if (v < min || v > max)
-		return problem(ld, s, "%s is out of range; use %d to %d", setting_shown(s), min, max);
-	*out = (int) v;
+		return problem(ld, s, "%s is out of range; use %lld to %lld", setting_shown(s),
+					   (long long) min, (long long) max);
+	*out = v;
 	return true;
 }
 

@@ -269,6 +269,24 @@ build_slot(Load *ld, Config *cfg)
 		cfg->slot_name = xstrdup(s->value);
 }
 
+/* spool.*: only Kafka can be away, so only sink=kafka spools. */
+static void
+build_spool(Load *ld, Config *cfg)
+{
+	Setting    *dir = settings_find(&ld->set, "spool.dir");
+
+	key_int64(ld, "spool.max.bytes", 1048576, INT64_MAX, "a number of bytes", &cfg->spool_max_bytes);
+	key_int(ld, "spool.after.ms", 100, 3600000, "a number of milliseconds", &cfg->spool_after_ms);
+	if (dir == NULL || dir->bad || dir->value[0] == '\0')
+		return;
+	if (cfg->sink != SINK_KAFKA)
+		problem(ld, dir, "is set but sink is not kafka: only Kafka can be away; remove spool.dir");
+	else if (strlen(dir->value) > SPOOL_DIR_MAX)
+		problem(ld, dir, "is longer than %d characters; use a shorter path", SPOOL_DIR_MAX);
+	else
+		cfg->spool_dir = xstrdup(dir->value);
+}
+
 /* sink, and the timing keys. */
 static void
 build_delivery(Load *ld, Config *cfg)
@@ -294,6 +312,7 @@ build_delivery(Load *ld, Config *cfg)
 	key_int(ld, "startup.timeout.ms", 1000, 3600000, "a number of milliseconds", &cfg->startup_timeout_ms);
 	if (key_topic(ld, key_get(ld, "offset.storage.topic")))
 		cfg->offset_topic = xstrdup(key_get(ld, "offset.storage.topic")->value);
+	build_spool(ld, cfg);
 }
 
 /*
@@ -487,6 +506,7 @@ config_free(Config *cfg)
 	}
 	free(cfg->kafka);
 	free(cfg->offset_topic);
+	free(cfg->spool_dir);
 	free(cfg->dlq_topic);
 	memset(cfg, 0, sizeof(*cfg));
 }

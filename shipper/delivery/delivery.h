@@ -129,6 +129,8 @@ extern bool offsets_read(const Config *cfg, const SlotId *id, int timeout_ms,
 extern void offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 							uint64_t confirmed_lsn, const char *snapshot, const char *pending,
 							const char *tables, Buf *key, Buf *value);
+extern bool offsets_take(const Config *cfg, const SlotId *id, const OutMessage *m,
+						 SlotRecord *out);
 extern void offsets_record_free(SlotRecord *rec);
 
 /* a consumer that reads partitions it is given (no group joined, nothing committed) */

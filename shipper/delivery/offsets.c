@@ -122,6 +122,22 @@ take_value(const char *data, size_t len, SlotRecord *out)
 	json_decref(v);
 }
 
+/* A message of the spool: if it is this slot's record, take it into out (the latest wins). */
+bool
+offsets_take(const Config *cfg, const SlotId *id, const OutMessage *m, SlotRecord *out)
+{
+	Buf			key = {0};
+	bool		mine;
+
+	record_key(id, &key);
+	mine = strcmp(m->topic, cfg->offset_topic) == 0 && m->value &&
+		m->key_len == key.len && memcmp(m->key, key.data, key.len) == 0;
+	if (mine)
+		take_value(m->value, m->value_len, out);
+	buf_free(&key);
+	return mine;
+}
+
 /*
  * A consumer with the user's kafka.* settings (security, brokers).  It is
  * given partitions and offsets directly, so its group is never joined and

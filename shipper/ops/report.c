@@ -28,7 +28,7 @@ bytes_text(uint64_t n, char *out, size_t len)
 }
 
 /* "2m13s" */
-static const char *
+const char *
 duration_text(int64_t ms, char *out, size_t len)
 {
 	int64_t		s = ms / 1000;
@@ -102,6 +102,8 @@ report_outage(Shipper *sh, int64_t now)
 				wal[32],
 				probe_err[ERRLEN];
 
+	if (sh->spooling)
+		return;					/* the spool session asks on its own */
 	/* with nothing in flight no delivery report can end it: ask the brokers */
 	if (since && sink_pending(sh->sink) == 0 && now - sh->outage_probed >= OUTAGE_PROBE_MS)
 	{

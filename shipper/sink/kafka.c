@@ -271,6 +271,8 @@ kafka_send(Sink *s, const OutMessage *m, void *opaque)
 							   RD_KAFKA_V_END);
 		if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
+		if (s->full_since == 0)
+			s->full_since = mono_ms();
 		rd_kafka_poll(k->rk, 50);
 		if (sink_failed(s))
 			break;
@@ -281,7 +283,10 @@ kafka_send(Sink *s, const OutMessage *m, void *opaque)
 		}
 	}
 	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		s->full_since = 0;
 		return true;
+	}
 	/* on success librdkafka owns the headers, on failure we do */
 	rd_kafka_headers_destroy(hdrs);
 	if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "sink/sink.h"
+#include "sink/spool.h"
 
 static bool
 null_send(Sink *s, const OutMessage *m, void *opaque)
@@ -43,8 +43,8 @@ static const SinkOps null_ops = {
 	null_send, null_poll, null_flush, null_pending, null_close
 };
 
-Sink *
-sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg, char *err, size_t errlen)
+static Sink *
+sink_new(AckFn ack, WaitFn wait, void *wait_arg)
 {
 	Sink	   *s = xcalloc(1, sizeof(Sink));
 
@@ -52,6 +52,14 @@ sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg, char *err, 
 	s->wait = wait;
 	s->wait_arg = wait_arg;
 	s->ops = &null_ops;
+	return s;
+}
+
+Sink *
+sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg, char *err, size_t errlen)
+{
+	Sink	   *s = sink_new(ack, wait, wait_arg);
+
 	if (cfg->sink == SINK_STDOUT)
 		sink_stdout_open(s);
 	else if (cfg->sink == SINK_KAFKA && !sink_kafka_open(s, cfg, err, errlen))
@@ -59,6 +67,22 @@ sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg, char *err, 
 		free(s);
 		return NULL;
 	}
+	return s;
+}
+
+/* The spool in place of Kafka (sink/spool.h); source names the stream it holds. */
+Sink *
+sink_open_spool(const Config *cfg, const char *source, AckFn ack, WaitFn wait, void *wait_arg,
+				ExitStatus *status, char *err, size_t errlen)
+{
+	Sink	   *s = sink_new(ack, wait, wait_arg);
+
+	if (!sink_spool_open(s, cfg, source, status, err, errlen))
+	{
+		free(s);
+		return NULL;
+	}
+	s->source = source;
 	return s;
 }
 

@@ -62,12 +62,15 @@ struct Sink
 	void	   *wait_arg;
 	SinkFailure failure;		/* kind FAIL_NONE until something fails */
 	int64_t		outage_since;	/* mono ms when Kafka became unreachable, or 0 */
+	int64_t		full_since;		/* mono ms since a send waits for room, or 0 */
 	const char *source;			/* HDR_SOURCE on every message (Kafka), or NULL */
 	void	   *impl;			/* the kind's own state */
 };
 
 extern Sink *sink_open(const Config *cfg, AckFn ack, WaitFn wait, void *wait_arg,
 					   char *err, size_t errlen);
+extern Sink *sink_open_spool(const Config *cfg, const char *source, AckFn ack, WaitFn wait,
+							 void *wait_arg, ExitStatus *status, char *err, size_t errlen);
 
 /* Hand one message over; false when it or the sink failed (see failure). */
 extern bool sink_send(Sink *s, const OutMessage *m, void *opaque);
