@@ -39,7 +39,7 @@ HZ=$(getconf CLK_TCK)
 source bench/cluster.sh
 [[ -f $("$PG_CONFIG" --pkglibdir)/wal2json.so ]] ||
 	die "wal2json (the baseline) is not installed: apt-get install postgresql-$("$PG_CONFIG" --version | sed 's/[^0-9]*\([0-9]*\).*/\1/')-wal2json"
-start_cluster "shared_buffers = 256MB"
+start_cluster "shared_buffers = 256MB" "max_replication_slots = 20"
 start_mock -t bench.public.ledger:6 -t bench.public.big:6 -t bench.public.spooled:12
 
 sql <<'EOF'

@@ -120,6 +120,7 @@ on_wait(void *arg)
 	int64_t		now = mono_ms();
 	static bool reporting = false;	/* an outage probe waits through here too */
 
+	sink_poll(sh->sink, 0);		/* an outage is noticed by the producer's callbacks */
 	inflight_advance(&sh->fl);
 	if (sh->streaming)
 		(void) send_status(sh, false);
@@ -290,7 +291,8 @@ note_stop(Shipper *sh)
 	sh->stop_noted = true;
 	log_info("stopping: finishing the open transaction and waiting up to %.1f s for %s "
 			 "%ld messages (a second signal exits at once)", stop_time_left(sh) / 1000.0,
-			 sh->cfg->sink == SINK_STDOUT ? "stdout's reader to take" : "Kafka to acknowledge",
+			 sh->cfg->sink == SINK_STDOUT ? "stdout's reader to take" :
+			 sink_is_spool(sh->sink) ? "the spool to take" : "Kafka to acknowledge",
 			 sink_pending(sh->sink));
 }
 
@@ -388,7 +390,11 @@ session_start(Shipper *sh)
 	if (sh->spooling &&
 		(sh->sink = sink_open_spool(sh->cfg, sh->source, inflight_ack, on_wait, sh, &status,
 									sh->err, sizeof(sh->err))) == NULL)
+	{
+		sh->spooling = false;	/* the next session tries Kafka again */
 		return session_fail(sh, status, "%s", sh->err);
+	}
+	sh->spool_probed = mono_ms();
 	sh->sink->source = sh->source;
 	/* what an earlier outage left in the spool goes to Kafka first */
 	if (!sh->spooling && !spool_drain(sh))
@@ -540,7 +546,7 @@ session_end(Shipper *sh, bool stopping)
 	if (stopping && unacked > 0)
 		log_warn("%ld messages were not %s; the slot keeps them for the next start", unacked,
 				 sh->cfg->sink == SINK_STDOUT ? "taken from stdout by its reader" :
-				 "acknowledged by Kafka");
+				 sink_is_spool(sh->sink) ? "written to the spool" : "acknowledged by Kafka");
 	sh->resend = inflight_unconfirmed(&sh->fl);
 	if (sh->sink)
 	{

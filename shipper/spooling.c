@@ -59,13 +59,14 @@ spool_due(Shipper *sh, int64_t now)
 
 	if (sh->switching)
 		return true;
-	/* only while streaming or draining: a snapshot or a start-up waits for Kafka */
-	if (sh->cfg->spool_dir == NULL || s == NULL || sink_is_spool(s) ||
-		!(sh->streaming || sh->draining))
+	/* a first start decides in open_kafka (session.c) */
+	if (sh->cfg->spool_dir == NULL || s == NULL || sink_is_spool(s) || sh->first)
 		return false;
 	since = s->outage_since ? s->outage_since : s->full_since;
 	if (since == 0 || now - since < sh->cfg->spool_after_ms)
 		return false;
+	if (sh->outage_since == 0)
+		sh->outage_since = since;	/* when the trouble began, for the line at its end */
 	snprintf(why, sizeof(why), "%s for %.1f s (spool.after.ms=%d)",
 			 s->outage_since ? "every Kafka broker has been unreachable" :
 			 "the producer's queue has been full", (now - since) / 1000.0,
@@ -129,9 +130,15 @@ drain_acked(Shipper *sh)
 {
 	while (sh->spool_txn.pending > 0)
 	{
+		const SinkFailure *f;
+
 		sink_flush(sh->sink, 100);
-		if (sink_failed(sh->sink))
-			return session_fail(sh, RESTART, "draining the spool: %s", sink_failed(sh->sink)->error);
+		if ((f = sink_failed(sh->sink)) != NULL)
+		{
+			if (f->kind == FAIL_MESSAGE)
+				sh->fail_position = f->commit_lsn ? f->commit_lsn : OWN_RECORD_POSITION;
+			return session_fail(sh, RESTART, "draining the spool: %s", f->error);
+		}
 		if (!sh->sink->wait(sh->sink->wait_arg))
 			return session_fail(sh, RESTART, "stopped while draining the spool");
 	}
@@ -192,9 +199,13 @@ spool_drain(Shipper *sh)
 				sent++;
 			else
 			{
+				const SinkFailure *f = sink_failed(sh->sink);
+
+				/* a message Kafka refuses counts at its position, as when streaming */
 				sh->spool_txn.pending--;
-				ok = session_fail(sh, RESTART, "draining the spool: %s", sink_failed(sh->sink) ?
-								  sink_failed(sh->sink)->error : "not sent");
+				if (f && f->kind == FAIL_MESSAGE)
+					sh->fail_position = f->commit_lsn ? f->commit_lsn : OWN_RECORD_POSITION;
+				ok = session_fail(sh, RESTART, "draining the spool: %s", f ? f->error : "not sent");
 			}
 		}
 	}

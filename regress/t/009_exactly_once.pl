@@ -234,7 +234,7 @@ my %do = (
 		}
 		brokers('up');
 		wait_until(sub { shipper_log($sh) =~ /sending it to Kafka before streaming on/ },
-			'spool_kill9: a drain starts');
+			'spool_kill9: a drain starts') or diag(log_since($mark));
 		restart_shipper('KILL');
 		finish_load($load);
 		like(log_since($mark), qr/spool.dir \S+ holds a spool: spooling on/,

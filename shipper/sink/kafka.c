@@ -71,6 +71,29 @@ message_error(rd_kafka_resp_err_t err)
 	}
 }
 
+/* A message's size as message.max.bytes counts it: key, value and headers. */
+size_t
+kafka_message_size(const OutMessage *m, const char *source)
+{
+	char		num[48];
+
+	return (m->key ? m->key_len : 0) + (m->value ? m->value_len : 0) +
+		sizeof(HDR_COMMIT_LSN) + sizeof(HDR_SEQ) +
+		snprintf(num, sizeof(num), "%" PRIu64 "%" PRIu64, m->commit_lsn, m->seq) +
+		(source ? sizeof(HDR_SOURCE) + strlen(source) : 0) +
+		(m->extra_header ? strlen(m->extra_header) + m->extra_len : 0);
+}
+
+/* message.max.bytes: kafka.message.max.bytes, or librdkafka's default */
+size_t
+kafka_max_message(const Config *cfg)
+{
+	for (int i = cfg->nkafka - 1; i >= 0; i--)
+		if (strcmp(cfg->kafka[i].key, "message.max.bytes") == 0)
+			return strtoul(cfg->kafka[i].value, NULL, 10);
+	return 1000000;
+}
+
 /* A header's decimal value; false when it is absent or not a number. */
 bool
 kafka_header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t *out)
@@ -232,16 +255,12 @@ kafka_send(Sink *s, const OutMessage *m, void *opaque)
 	Kafka	   *k = s->impl;
 	char		lsn[24];
 	char		seq[24];
-	size_t		size;
+	size_t		size = kafka_message_size(m, s->source);
 	rd_kafka_headers_t *hdrs;
 	rd_kafka_resp_err_t rc;
 
 	snprintf(lsn, sizeof(lsn), "%" PRIu64, m->commit_lsn);
 	snprintf(seq, sizeof(seq), "%" PRIu64, m->seq);
-	size = (m->key ? m->key_len : 0) + (m->value ? m->value_len : 0) +
-		sizeof(HDR_COMMIT_LSN) + strlen(lsn) + sizeof(HDR_SEQ) + strlen(seq) +
-		(s->source ? sizeof(HDR_SOURCE) + strlen(s->source) : 0) +
-		(m->extra_header ? strlen(m->extra_header) + m->extra_len : 0);
 	if (size > k->max_bytes)
 	{
 		sink_fail(s, FAIL_MESSAGE, m, size,
@@ -340,8 +359,7 @@ sink_kafka_open(Sink *s, const Config *cfg, char *err, size_t errlen)
 {
 	Kafka	   *k = xcalloc(1, sizeof(Kafka));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char		value[64];
-	size_t		len = sizeof(value);
+	size_t		len;
 
 	for (size_t i = 0; i < sizeof(kafka_defaults) / sizeof(kafka_defaults[0]); i++)
 		if (!conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1], err, errlen))
@@ -352,9 +370,7 @@ sink_kafka_open(Sink *s, const Config *cfg, char *err, size_t errlen)
 	len = sizeof(k->brokers);
 	if (rd_kafka_conf_get(conf, "bootstrap.servers", k->brokers, &len) != RD_KAFKA_CONF_OK)
 		k->brokers[0] = '\0';
-	len = sizeof(value);
-	k->max_bytes = rd_kafka_conf_get(conf, "message.max.bytes", value, &len) == RD_KAFKA_CONF_OK ?
-		strtoul(value, NULL, 10) : 1000000;
+	k->max_bytes = kafka_max_message(cfg);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_log_cb(conf, on_log);

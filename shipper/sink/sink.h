@@ -98,6 +98,10 @@ extern void sink_fail(Sink *s, FailKind kind, const OutMessage *m, size_t size,
  */
 extern bool sink_kafka_reachable(Sink *s, int timeout_ms, char *err, size_t errlen);
 
+/* Kafka's count of a message's size, and its limit (message.max.bytes) */
+extern size_t kafka_message_size(const OutMessage *m, const char *source);
+extern size_t kafka_max_message(const Config *cfg);
+
 /* A Kafka message header's decimal value (a position header); false when absent or not a number */
 struct rd_kafka_headers_s;
 extern bool kafka_header_u64(struct rd_kafka_headers_s *hdrs, const char *name, uint64_t *out);

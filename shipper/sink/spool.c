@@ -37,6 +37,7 @@ typedef struct Spool
 	char	   *dir;
 	const char *source;
 	int64_t		max_bytes;		/* spool.max.bytes */
+	size_t		max_message;	/* kafka.message.max.bytes */
 	int64_t		bytes;			/* on disk */
 	uint64_t	segno;			/* the segment appended to */
 	int			fd;
@@ -52,6 +53,7 @@ typedef struct Spool
 	Buf			comp;
 	ZSTD_CCtx  *cctx;
 	int64_t		full_said;		/* mono ms the full spool was last logged */
+	bool		waiting;		/* for room: the frame is not tried again meanwhile */
 } Spool;
 
 static bool
@@ -116,6 +118,9 @@ write_frame(Sink *s, Spool *sp, bool block)
 	SpoolFrame	f = {.magic = SPOOL_FRAME_MAGIC};
 	size_t		n;
 
+	/* after a failure nothing more is written: the session ends */
+	if (sink_failed(s))
+		return false;
 	if (sp->nmsgs == 0)
 		return true;
 	buf_reset(&sp->comp);
@@ -134,11 +139,14 @@ write_frame(Sink *s, Spool *sp, bool block)
 		if (!block)
 			return false;
 		say_full(sp, sizeof(f) + n);
+		sp->waiting = true;
 		if (!s->wait(s->wait_arg))
 		{
+			sp->waiting = false;
 			sink_fail(s, FAIL_TRANSIENT, NULL, 0, "stopped while the spool was full");
 			return false;
 		}
+		sp->waiting = false;
 		poll(NULL, 0, 100);
 	}
 	if (sp->full_said)
@@ -151,7 +159,7 @@ write_frame(Sink *s, Spool *sp, bool block)
 	f.count = sp->nmsgs;
 	f.last_lsn = sp->last_lsn;
 	f.last_seq = sp->last_seq;
-	f.crc = spool_crc(&f, sp->comp.data, n);
+	spool_seal(&f, sp->comp.data, n);
 	errno = 0;
 	if (write(sp->fd, &f, sizeof(f)) != sizeof(f) ||
 		write(sp->fd, sp->comp.data, n) != (ssize_t) n || fsync(sp->fd) != 0)
@@ -161,6 +169,10 @@ write_frame(Sink *s, Spool *sp, bool block)
 		spool_segment_path(path, sizeof(path), sp->dir, sp->segno);
 		sink_fail(s, FAIL_TRANSIENT, NULL, 0, "cannot write spool segment %s: %s", path,
 				  errno ? strerror(errno) : "short write");
+		/* what did get written is taken back; none of it was acknowledged */
+		if (ftruncate(sp->fd, sp->seg_bytes) != 0 || fsync(sp->fd) != 0)
+			log_warn("cannot take back a failed write to spool segment %s: %s; the next start "
+					 "checks it", path, strerror(errno));
 		return false;
 	}
 	sp->seg_bytes += sizeof(f) + n;
@@ -176,7 +188,16 @@ static bool
 spool_send(Sink *s, const OutMessage *m, void *opaque)
 {
 	Spool	   *sp = s->impl;
+	size_t		size = kafka_message_size(m, s->source);
 
+	/* what Kafka would refuse is refused here too, the same way (sink/kafka.c) */
+	if (size > sp->max_message)
+	{
+		sink_fail(s, FAIL_MESSAGE, m, size, "message for %s is %zu bytes, over the producer's "
+				  "limit of %zu (kafka.message.max.bytes); raise it, and the topic's "
+				  "max.message.bytes", m->topic, size, sp->max_message);
+		return false;
+	}
 	if (m->seq != 0 && !after_last(sp, m))
 	{
 		sp->already++;
@@ -202,7 +223,8 @@ spool_poll(Sink *s, int timeout_ms)
 {
 	Spool	   *sp = s->impl;
 
-	if (sp->nmsgs > 0 && mono_ms() - sp->first_at >= SPOOL_FRAME_MS)
+	if (sp->nmsgs > 0 && mono_ms() - sp->first_at >= SPOOL_FRAME_MS && !sp->waiting &&
+		!sink_failed(s))
 		(void) write_frame(s, sp, false);
 }
 
@@ -274,6 +296,8 @@ open_last(Spool *sp, uint64_t *segs, int nsegs, ExitStatus *status, char *err, s
 			lseek(fd, spool_header_size(sp->source), SEEK_SET) < 0)
 		{
 			snprintf(err, errlen, "cannot open spool segment %s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			ok = false;
 			break;
 		}
@@ -286,12 +310,16 @@ open_last(Spool *sp, uint64_t *segs, int nsegs, ExitStatus *status, char *err, s
 			sp->last_seq = f.last_seq;
 		}
 		if (st == FRAME_TORN && i == nsegs - 1)
+		{
+			sp->bytes -= lseek(fd, 0, SEEK_END) - good;
 			log_warn("spool segment %s ends in a torn frame at byte %lld (a crash while writing "
 					 "it): cut off; its changes were never confirmed and come again from the slot",
 					 path, (long long) good);
+		}
 		else if (st != FRAME_EOF)
 		{
-			snprintf(err, errlen, "spool segment %s is damaged at byte %lld (checksum mismatch): "
+			snprintf(err, errlen, "spool segment %s is damaged at byte %lld (a frame fails its "
+					 "checksum, or cannot be read): "
 					 "the changes from there on, already confirmed to the slot, cannot be read",
 					 path, (long long) good);
 			*status = EXIT_GAP;
@@ -329,6 +357,7 @@ sink_spool_open(Sink *s, const Config *cfg, const char *source, ExitStatus *stat
 	sp->dir = xstrdup(cfg->spool_dir);
 	sp->source = source;
 	sp->max_bytes = cfg->spool_max_bytes;
+	sp->max_message = kafka_max_message(cfg);
 	sp->fd = -1;
 	s->impl = sp;
 	s->ops = &spool_ops;

@@ -72,17 +72,17 @@ typedef struct SpoolFrame
 	uint64_t	last_lsn;		/* the spool's last stream position after this frame */
 	uint64_t	last_seq;
 	uint32_t	crc;			/* CRC-32C of the fields above and the compressed bytes */
-	uint32_t	pad;
+	uint32_t	head_crc;		/* CRC-32C of the fields above: a torn end is told from damage */
 } SpoolFrame;
 
 typedef enum FrameStatus
 {
 	FRAME_OK,
 	FRAME_EOF,					/* the segment ends cleanly here */
-	FRAME_TORN,					/* the segment's end is cut short or unreadable (a crash
-								 * while appending) */
-	FRAME_BAD					/* a whole frame with more after it fails its checksum:
-								 * damage, not a crash */
+	FRAME_TORN,					/* the segment's last frame is cut short, or ends it
+								 * and fails its checksum (a crash while appending) */
+	FRAME_BAD					/* a frame with more after it fails a checksum, or the
+								 * segment cannot be read: damage, not a crash */
 } FrameStatus;
 
 /* the segments in spool.dir, in order (malloc'd); -1 with err on failure */
@@ -95,7 +95,7 @@ extern bool spool_check_header(int fd, const char *path, const char *source,
 							   char *err, size_t errlen);
 extern FrameStatus spool_frame_read(int fd, SpoolFrame *f, Buf *comp);
 extern void spool_encode(Buf *raw, const OutMessage *m);
-extern uint32_t spool_crc(const SpoolFrame *f, const void *data, size_t len);
+extern void spool_seal(SpoolFrame *f, const void *data, size_t len);
 extern bool spool_segment_usable(const char *dir, uint64_t segno, const char *source);
 extern bool spool_check_dir(const char *dir, const uint64_t *segs, int nsegs,
 							const char *source, char *err, size_t errlen);

@@ -70,10 +70,24 @@ crc32c(uint32_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
-uint32_t
-spool_crc(const SpoolFrame *f, const void *data, size_t len)
+static uint32_t
+frame_crc(const SpoolFrame *f, const void *data, size_t len)
 {
 	return crc32c(crc32c(0, f, offsetof(SpoolFrame, crc)), data, len);
+}
+
+static uint32_t
+head_crc(const SpoolFrame *f)
+{
+	return crc32c(0, f, offsetof(SpoolFrame, head_crc));
+}
+
+/* Set a frame's checksums, for its compressed bytes data. */
+void
+spool_seal(SpoolFrame *f, const void *data, size_t len)
+{
+	f->crc = frame_crc(f, data, len);
+	f->head_crc = head_crc(f);
 }
 
 /* ---------- files ---------- */
@@ -226,30 +240,58 @@ spool_check_header(int fd, const char *path, const char *source, char *err, size
 	return true;
 }
 
+/* Is the rest of the file zeros (blocks allocated by an append a crash cut short)? */
+static bool
+zeros_to_end(int fd)
+{
+	char		block[4096];
+	ssize_t		n;
+
+	while ((n = read(fd, block, sizeof(block))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			if (block[i] != 0)
+				return false;
+	return n == 0;
+}
+
 /*
  * The next frame.  Appends are fsynced one after the other, so a crash
- * can only tear the end: a frame cut short or unreadable, or one whose
- * checksum fails with nothing after it.  A failing frame followed by more
- * is damage.
+ * can only tear the end: a header cut short or zeros to the end, a sound
+ * header whose bytes run past the end, or a last frame failing its
+ * checksum.  Anything else that fails is damage, never cut off.
  */
 FrameStatus
 spool_frame_read(int fd, SpoolFrame *f, Buf *comp)
 {
-	int			rc = read_all(fd, f, sizeof(*f));
-	char		next;
+	off_t		start = lseek(fd, 0, SEEK_CUR);
+	struct stat st;
+	int			rc;
 
-	if (rc == 0)
+	if (start < 0 || fstat(fd, &st) != 0)
+		return FRAME_BAD;
+	if (start == st.st_size)
 		return FRAME_EOF;
-	if (rc < 0 || f->magic != SPOOL_FRAME_MAGIC || f->comp_len > FRAME_MAX_BYTES)
+	if (st.st_size - start < (off_t) sizeof(*f))
+		return FRAME_TORN;
+	if ((rc = read_all(fd, f, sizeof(*f))) != 1)
+		return FRAME_BAD;
+	if (f->magic != SPOOL_FRAME_MAGIC || f->head_crc != head_crc(f))
+	{
+		(void) lseek(fd, start, SEEK_SET);
+		return zeros_to_end(fd) ? FRAME_TORN : FRAME_BAD;
+	}
+	if (f->comp_len > FRAME_MAX_BYTES)
+		return FRAME_BAD;
+	if (st.st_size - start - (off_t) sizeof(*f) < (off_t) f->comp_len)
 		return FRAME_TORN;
 	buf_reset(comp);
 	buf_reserve(comp, f->comp_len);
 	if (read_all(fd, comp->data, f->comp_len) != 1)
-		return FRAME_TORN;
+		return FRAME_BAD;
 	comp->len = f->comp_len;
-	if (spool_crc(f, comp->data, comp->len) == f->crc)
+	if (frame_crc(f, comp->data, comp->len) == f->crc)
 		return FRAME_OK;
-	return read_all(fd, &next, 1) == 0 ? FRAME_TORN : FRAME_BAD;
+	return lseek(fd, 0, SEEK_CUR) == st.st_size ? FRAME_TORN : FRAME_BAD;
 }
 
 /* A (last) segment whose header was never completed holds nothing: it is removed. */
@@ -326,11 +368,17 @@ spool_encode(Buf *raw, const OutMessage *m)
 static bool
 get_bytes(SpoolReader *r, int width, const char **p, size_t *len)
 {
-	uint32_t	n = 0;
+	uint32_t	n;
+	uint16_t	n16;
 
 	if (r->raw.len - r->pos < (size_t) width)
 		return false;
-	memcpy(&n, r->raw.data + r->pos, width);
+	if (width == 2)
+		memcpy(&n16, r->raw.data + r->pos, 2);
+	else
+		memcpy(&n, r->raw.data + r->pos, 4);
+	if (width == 2)
+		n = n16;
 	r->pos += width;
 	if (width == 4 && n == NO_BYTES)
 	{
@@ -483,15 +531,18 @@ next_frame(SpoolReader *r)
 				 path, r->offset);
 		return SPOOL_SEGMENT_END;
 	}
-	buf_reset(&r->raw);
-	buf_reserve(&r->raw, f.raw_len);
-	got = st == FRAME_OK ? ZSTD_decompressDCtx(r->dctx, r->raw.data, f.raw_len,
-											 r->comp.data, r->comp.len) : 0;
+	got = 0;
+	if (st == FRAME_OK && f.raw_len <= FRAME_MAX_BYTES)
+	{
+		buf_reset(&r->raw);
+		buf_reserve(&r->raw, f.raw_len);
+		got = ZSTD_decompressDCtx(r->dctx, r->raw.data, f.raw_len, r->comp.data, r->comp.len);
+	}
 	if (st != FRAME_OK || ZSTD_isError(got) || got != f.raw_len)
 	{
 		snprintf(r->error, sizeof(r->error), "spool segment %s is damaged at byte %" PRId64
 				 " (%s): the changes from there on, already confirmed to the slot, cannot be "
-				 "read", path, r->offset, st != FRAME_OK ? "checksum mismatch" :
+				 "read", path, r->offset, st != FRAME_OK ? "a frame fails its checksum or is cut short" :
 				 ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
 		return SPOOL_ERROR;
 	}
