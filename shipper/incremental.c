@@ -98,10 +98,14 @@ static void
 item_done(const IncItem *it, const char *name)
 {
 	double		secs = it->began ? (mono_ms() - it->began) / 1000.0 : 0;
+	char		skipped[128] = "";
 
-	log_info("incremental snapshot of %s%s%s done: %" PRIu64 " rows in %.1f s", name,
+	if (it->skipped)
+		snprintf(skipped, sizeof(skipped), "; %" PRIu64 " rows the interrupted snapshot had "
+				 "sent were not sent again", it->skipped);
+	log_info("incremental snapshot of %s%s%s done: %" PRIu64 " rows in %.1f s%s", name,
 			 it->range ? " (a key range)" : "", it->filter ? " (filtered)" : "",
-			 it->rows, secs);
+			 it->rows, secs, skipped);
 }
 
 /* At progress lines: how the snapshot at the head of the queue goes. */
@@ -420,6 +424,7 @@ close_window(Shipper *sh, uint64_t lsn)
 	Incremental *inc = sh->inc;
 	IncItem    *it = inc->head;
 	Txn		   *t = sh->fl.tail;	/* the watermark's own entry */
+	const char *range = item_range_name(it);	/* a range the initial snapshot left */
 
 	for (int i = 0; i < inc->nheld; i++)
 	{
@@ -430,6 +435,18 @@ close_window(Shipper *sh, uint64_t lsn)
 
 		if (h->dropped)
 			continue;
+		/* what the initial snapshot did send is not sent again */
+		if (range && snapshot_reads_has(sh->snapshot_reads, range, m.key, m.key_len))
+		{
+			it->skipped++;
+			continue;
+		}
+		if (range)
+		{
+			m.extra_header = HDR_RANGE;
+			m.extra_value = range;
+			m.extra_len = strlen(range);
+		}
 		if (!stream_send(sh, t, &m))
 			break;
 		it->rows++;

@@ -22,7 +22,9 @@ typedef struct IncItem
 	char	  **after;			/* key values of the last row delivered, or NULL */
 	bool		started;		/* hi is fixed: the largest key when it started */
 	bool		range;			/* a range an initial snapshot left */
+	char	   *range_name;		/* its HDR_RANGE, once asked (item_range_name) */
 	uint64_t	rows;			/* delivered by this process, for the log */
+	uint64_t	skipped;		/* read again, and Kafka had them (a range left) */
 	int64_t		began;			/* mono ms of its first chunk here, 0: none yet */
 } IncItem;
 
@@ -77,6 +79,7 @@ struct Incremental
 
 /* incremental_queue.c */
 extern void item_free(IncItem *it);
+extern const char *item_range_name(IncItem *it);
 extern void queue_append(Incremental *inc, IncItem *it);
 extern void queue_load(Incremental *inc, const char *text);
 extern void queue_changed(Incremental *inc, uint64_t lsn);

@@ -25,6 +25,7 @@ item_free(IncItem *it)
 	snap_keys_free(it->lo, it->nkey);
 	snap_keys_free(it->hi, it->nkey);
 	snap_keys_free(it->after, it->nkey);
+	free(it->range_name);
 	free(it);
 }
 
@@ -78,6 +79,47 @@ values_from(json_t *a, int *n)
 		v[k] = xstrdup(json_string_value(json_array_get(a, k)) ?
 					   json_string_value(json_array_get(a, k)) : "");
 	return v;
+}
+
+/*
+ * A key range's name on its reads (HDR_RANGE): the table and where the
+ * range starts, "table|[lo...]", the same from the initial snapshot's plan
+ * and from a range it left in the queue.
+ */
+char *
+range_name(const char *table, char **lo, int nkey)
+{
+	json_t	   *v = values_json(lo, nkey);
+	char	   *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t		len = strlen(table) + strlen(text) + 2;
+	char	   *name = xmalloc(len);
+
+	snprintf(name, len, "%s|%s", table, text);
+	free(text);
+	json_decref(v);
+	return name;
+}
+
+/* An initial snapshot's range left in the queue: its name, else NULL. */
+const char *
+item_range_name(IncItem *it)
+{
+	if (it->range && it->range_name == NULL)
+		it->range_name = range_name(it->table, it->lo, it->nkey);
+	return it->range_name;
+}
+
+/* The names of the initial snapshot's ranges queued (malloc'd array, *n of them). */
+char	  **
+incremental_range_names(Incremental *inc, int *n)
+{
+	char	  **names = xmalloc((incremental_count(inc) + 1) * sizeof(char *));
+
+	*n = 0;
+	for (IncItem *it = inc->head; it; it = it->next)
+		if (it->range)
+			names[(*n)++] = xstrdup(item_range_name(it));
+	return names;
 }
 
 /* The queue: [{"table":..,"filter":..,"lo":[..],"hi":[..],...}, ...] */

@@ -8,9 +8,11 @@
  * due, and what Kafka already holds of the stream (delivery/delivered.c),
  * so that what the slot sends again is skipped.  While streaming, the
  * confirmed position is recorded in Kafka and the slot is told no more
- * than a record says.  End: wait (bounded) for Kafka to acknowledge what
- * is in flight, confirm, hang up; when PostgreSQL is going away, hang up
- * first so that it can stop.
+ * than a record says.  While Kafka is away, a session streams into the
+ * spool instead, and the next Kafka session drains it first (spooling.c).
+ * End: wait (bounded) for Kafka to acknowledge what is in flight, confirm,
+ * hang up; when PostgreSQL is going away, hang up first so that it can
+ * stop.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,6 +199,19 @@ snapshot_all_tables(Shipper *sh)
 		incremental_add_table(sh, sh->tables.names[i]);
 }
 
+/*
+ * Where the initial snapshot's reads begin, for the record while it runs
+ * or while the work it names (pending) still has ranges of it.
+ */
+static const char *
+snapshot_from(const Shipper *sh, const char *pending)
+{
+	if (sh->snapshot_from &&
+		(strcmp(sh->snapshot_state, "running") == 0 || (pending && strstr(pending, "\"range\":true"))))
+		return sh->snapshot_from;
+	return NULL;
+}
+
 /* Write this slot's record to the offsets topic (tracked, not confirmed over). */
 bool
 write_record(Shipper *sh, const char *event)
@@ -205,11 +220,12 @@ write_record(Shipper *sh, const char *event)
 	Buf			value = {0};
 	OutMessage	m = {0};
 	Txn		   *t = inflight_settled(&sh->fl, 0);
+	const char *pending = sh->snapshot_left ? sh->snapshot_left :
+		incremental_state(sh->inc, sh->fl.confirmed);
 	bool		ok;
 
 	offsets_message(&sh->slot_id, event, sh->created_lsn, sh->fl.confirmed, sh->snapshot_state,
-					sh->snapshot_left ? sh->snapshot_left :
-					incremental_state(sh->inc, sh->fl.confirmed), sh->tables_json, &key, &value);
+					pending, sh->tables_json, snapshot_from(sh, pending), &key, &value);
 	incremental_recorded(sh->inc);
 	m.topic = sh->cfg->offset_topic;
 	m.key = key.data;
@@ -257,6 +273,18 @@ record_created(Shipper *sh, const char *event)
 							"not acknowledged in time");
 	inflight_advance(&sh->fl);
 	return true;
+}
+
+/* Note where the initial snapshot's reads will begin in Kafka (delivery/snapshot_reads.c). */
+static bool
+mark_snapshot(Shipper *sh)
+{
+	free(sh->snapshot_from);
+	sh->snapshot_from = snapshot_reads_mark(sh->cfg, sh->cfg->startup_timeout_ms, sh->sink->wait,
+											sh->sink->wait_arg, sh->err, sizeof(sh->err));
+	return sh->snapshot_from ||
+		session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "cannot read where Kafka's topics "
+					 "end before the snapshot: %s", sh->err);
 }
 
 /* Has stdout's reader gone away?  Then it asked for the stop. */
@@ -387,14 +415,17 @@ session_start(Shipper *sh)
 	sh->slot_id.system = sh->sys.system;
 	snprintf(sh->source, sizeof(sh->source), "%s/%s/%s", sh->sys.system, sh->sys.dbname,
 			 sh->cfg->slot_name);
-	if (sh->spooling &&
-		(sh->sink = sink_open_spool(sh->cfg, sh->source, inflight_ack, on_wait, sh, &status,
-									sh->err, sizeof(sh->err))) == NULL)
+	if (sh->spooling)
 	{
-		sh->spooling = false;	/* the next session tries Kafka again */
-		return session_fail(sh, status, "%s", sh->err);
+		sh->sink = sink_open_spool(sh->cfg, sh->source, inflight_ack, on_wait, sh, &status,
+								   sh->err, sizeof(sh->err));
+		if (sh->sink == NULL)
+		{
+			sh->spooling = false;	/* the next session tries Kafka again */
+			return session_fail(sh, status, "%s", sh->err);
+		}
+		sh->spool_probed = mono_ms();
 	}
-	sh->spool_probed = mono_ms();
 	sh->sink->source = sh->source;
 	/* what an earlier outage left in the spool goes to Kafka first */
 	if (!sh->spooling && !spool_drain(sh))
@@ -416,6 +447,8 @@ session_start(Shipper *sh)
 		return false;
 	if (sh->first && rec.found)
 		sh->snapshot_state = strcmp(rec.snapshot, "done") == 0 ? "done" : "";
+	if (sh->first && rec.snapshot_from)
+		sh->snapshot_from = xstrdup(rec.snapshot_from);
 	if (sh->first && rec.found && strcmp(rec.snapshot, "done") == 0)
 		incremental_restore(sh->inc, rec.pending);
 	ok = check_slot(sh, &rec, &created, snapshot, sizeof(snapshot));
@@ -430,14 +463,20 @@ session_start(Shipper *sh)
 	if (sh->first && incremental_count(sh->inc) > 0 &&
 		!snap_check_extension(sh->meta, sh->err, sizeof(sh->err)))
 		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
+	if (snapshot[0] && sh->spooling)
+	{
+		sh->spooling = false;
+		return session_fail(sh, RESTART, "the initial snapshot of slot \"%s\" is due, and "
+							"waits for Kafka", sh->cfg->slot_name);
+	}
+	/* before the snapshot's first read: where its reads begin in Kafka */
+	if (snapshot[0] && sh->store && !mark_snapshot(sh))
+		return false;
 	if ((created || (sh->first && !rec.found)) &&
 		!record_created(sh, created ? (sh->cfg->new_slot ? "new-slot" : "created") : "streaming"))
 		return false;
 	if (rec.found && !created)
 		sh->created_lsn = rec.created_lsn;
-	if (snapshot[0] && sh->spooling)
-		return session_fail(sh, RESTART, "the initial snapshot of slot \"%s\" is due, and "
-							"waits for Kafka", sh->cfg->slot_name);
 	if (snapshot[0] && !take_snapshot(sh, snapshot))
 		return false;
 	/* the spool's first record: a spool is never without one */
@@ -447,7 +486,7 @@ session_start(Shipper *sh)
 		log_warn("sink=%s keeps no record of the slot: a slot dropped while the shipper is "
 				 "stopped cannot be told from a new one", sh->cfg->sink == SINK_STDOUT ? "stdout" : "null");
 
-	if (!read_delivered(sh))
+	if (!read_delivered(sh) || !read_snapshot_reads(sh))
 		return false;
 	sh->renderer = renderer_new(sh->cfg, sh->cfg->dbname ? sh->cfg->dbname : PQdb(sh->repl),
 								meta_lookup, sh->meta, sh->claims);
@@ -561,6 +600,8 @@ session_end(Shipper *sh, bool stopping)
 		renderer_free(sh->renderer);
 	delivered_free(sh->delivered);
 	sh->delivered = NULL;
+	snapshot_reads_free(sh->snapshot_reads);
+	sh->snapshot_reads = NULL;
 	incremental_end_session(sh->inc);
 	PQfinish(sh->repl);
 	PQfinish(sh->meta);

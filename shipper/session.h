@@ -46,6 +46,8 @@ typedef struct Shipper
 	uint64_t	status_confirmed;	/* the confirmed LSN last sent to the server */
 	const char *snapshot_state; /* the slot's initial snapshot: "running", "done", "" */
 	char	   *snapshot_left;	/* while it runs: JSON of the ranges not in Kafka yet */
+	char	   *snapshot_from;	/* JSON: where its reads begin in Kafka's topics */
+	SnapshotReads *snapshot_reads;	/* its reads Kafka holds, while ranges are read again */
 	char	   *tables_json;	/* JSON of the captured tables' names, for the record */
 	bool		snapshot_cut;	/* the initial snapshot stopped at its time limit */
 	CapturedTables tables;		/* the captured tables, as last seen */
@@ -120,6 +122,7 @@ extern bool check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *
 					   size_t snaplen);
 extern bool slot_gap(Shipper *sh, const char *what, uint64_t lost_after);
 extern bool read_delivered(Shipper *sh);
+extern bool read_snapshot_reads(Shipper *sh);
 
 /* stream.c */
 extern bool stream_changes(Shipper *sh);
@@ -148,6 +151,8 @@ extern bool incremental_step(Shipper *sh);
 extern bool incremental_message(Shipper *sh, const uint8_t *data, size_t len, uint64_t lsn);
 extern void incremental_add_table(Shipper *sh, const char *quoted);
 extern char *incremental_ranges_json(const SnapPlan *plan, const bool *left);
+extern char *range_name(const char *table, char **lo, int nkey);
+extern char **incremental_range_names(Incremental *inc, int *n);
 extern void incremental_report(const Incremental *inc);
 extern void incremental_queue(Shipper *sh, const char *quoted, const char *filter, uint64_t lsn);
 extern int	incremental_stop(Shipper *sh, const char *quoted, uint64_t lsn);

@@ -105,6 +105,43 @@ read_delivered(Shipper *sh)
 }
 
 /*
+ * While ranges an interrupted initial snapshot left are read again: which
+ * of their rows Kafka already has (delivery/snapshot_reads.c), so that
+ * they are not sent twice.
+ */
+bool
+read_snapshot_reads(Shipper *sh)
+{
+	char		why[ERRLEN];
+	int			n;
+	char	  **names;
+
+	if (!sh->store || sh->spooling || sh->snapshot_from == NULL || sh->snapshot_reads)
+		return true;
+	names = incremental_range_names(sh->inc, &n);
+	if (n > 0)
+	{
+		int64_t		began = mono_ms();
+
+		sh->snapshot_reads = snapshot_reads_collect(sh->cfg, sh->source, sh->snapshot_from, names,
+													n, sh->cfg->startup_timeout_ms, sh->sink->wait,
+													sh->sink->wait_arg, why, sizeof(why));
+		if (sh->snapshot_reads)
+			log_info("read back what Kafka holds of the %d key range%s the initial snapshot left, "
+					 "in %.1f s: those rows are not sent again", n, n == 1 ? "" : "s",
+					 (mono_ms() - began) / 1000.0);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (n > 0 && sh->snapshot_reads == NULL)
+		return session_fail(sh, sh->first ? EXIT_STARTUP : RESTART, "cannot tell which rows of "
+							"the interrupted snapshot Kafka has, so as not to send them twice: %s",
+							why);
+	return true;
+}
+
+/*
  * The furthest this shipper let the slot go: a slot found further on was
  * moved by something else.  0 when not known (no record kept, or one from
  * before the slot was bound to it).
@@ -183,8 +220,11 @@ check_slot(Shipper *sh, const SlotRecord *rec, bool *created, char *snapshot, si
 			{
 				snprintf(what, sizeof(what), "stands at LSN " LSN_FMT ", past LSN " LSN_FMT
 						 ", the furthest this shipper confirmed it: something else moved it "
-						 "(pg_replication_slot_advance, or another client streamed it)",
-						 LSN_ARGS(info.confirmed_lsn), LSN_ARGS(limit));
+						 "(pg_replication_slot_advance, or another client streamed it)%s%s%s",
+						 LSN_ARGS(info.confirmed_lsn), LSN_ARGS(limit),
+						 sh->cfg->spool_dir ? ", or the spool that held those changes was removed "
+						 "from " : "", sh->cfg->spool_dir ? sh->cfg->spool_dir : "",
+						 sh->cfg->spool_dir ? " while Kafka was away" : "");
 				if (!heal_or_gap(sh, what, limit, &heal))
 					return false;
 				if (!slot_drop(sh->repl, sh->cfg->slot_name, sh->err, sizeof(sh->err)))

@@ -57,6 +57,7 @@ struct Worker
 	bool		failed;			/* err says why the snapshot cannot go on */
 	bool		output_closed;	/* sink=stdout: the reader went away */
 	RangeState *range;			/* the range being read */
+	char	   *range_name;		/* its HDR_RANGE (delivery/snapshot_reads.c) */
 	char		err[ERRLEN];
 };
 
@@ -81,15 +82,22 @@ struct Run
 	int64_t		started;		/* mono ms */
 };
 
-/* The renderer's messages go to the worker's own producer. */
+/* The renderer's messages go to the worker's own producer, named by their range. */
 static bool
 worker_emit(void *arg, const OutMessage *m)
 {
 	Worker	   *w = arg;
+	OutMessage	named = *m;
 
+	if (named.extra_header == NULL && w->range_name)
+	{
+		named.extra_header = HDR_RANGE;
+		named.extra_value = w->range_name;
+		named.extra_len = strlen(w->range_name);
+	}
 	w->unacked++;
 	atomic_fetch_add(&w->range->pending, 1);
-	if (sink_send(w->sink, m, w->range))
+	if (sink_send(w->sink, &named, w->range))
 		return true;
 	w->unacked--;
 	atomic_fetch_sub(&w->range->pending, 1);
@@ -295,8 +303,15 @@ worker_main(void *arg)
 	{
 		w->range = &run->ranges[rg - run->plan.ranges];
 		w->range->worker = w;
+		/* named when a resumed snapshot must tell which of its reads Kafka has */
+		free(w->range_name);
+		w->range_name = sh->snapshot_from ?
+			range_name(run->plan.tables[rg->table].name, rg->lo, run->plan.tables[rg->table].nkey) :
+			NULL;
 		read_range(w, rg);
 	}
+	free(w->range_name);
+	w->range_name = NULL;
 	while (w->sink && !w->failed && w->unacked > 0 && !sink_failed(w->sink) &&
 		   !stop_requested && !atomic_load(&run->abort))
 		sink_flush(w->sink, 100);

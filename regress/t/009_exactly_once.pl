@@ -28,8 +28,10 @@ my @scenarios = (
 
 my $node = start_node('exactly');
 $node->safe_psql('postgres', join '',
-	map { "CREATE TABLE $_->[0] (id int PRIMARY KEY, v int NOT NULL);" } @scenarios, [ 'shared' ]);
-my $mock = start_mock(map { "emp-test.public.$_->[0]:4" } @scenarios, [ 'shared' ]);
+	map { "CREATE TABLE $_->[0] (id int PRIMARY KEY, v int NOT NULL);" } @scenarios, [ 'shared' ],
+	[ 'snapshot_kill9' ]);
+my $mock = start_mock((map { "emp-test.public.$_->[0]:4" } @scenarios, [ 'shared' ],
+		[ 'snapshot_kill9' ]), 'snap9.public.snapshot_kill9:4');
 # Small messages: the mock keeps 5 MB per partition.  One request in flight
 # per broker: the mock checks producer sequence numbers only for
 # transactional producers, so with several in flight it appends a batch
@@ -112,17 +114,18 @@ sub restarts_under_load
 	finish_load($load);
 }
 
-# Compare Kafka with the database: (committed, messages, distinct, lost,
-# duplicated, order regressions).
+# Compare Kafka (the table's topic, or $topic) with the database:
+# (committed, messages, distinct, lost, duplicated, order regressions).
+# With $from_first a key's versions are expected from the first one Kafka
+# has (a snapshot read, or the change that dropped it) on, not from 1.
 sub tally
 {
-	my ($table) = @_;
+	my ($table, $topic, $from_first) = @_;
 	my %final = map { split /\|/ } split /\n/,
 	  $node->safe_psql('postgres', "SELECT id, v FROM $table");
 	my ($committed, $messages, $distinct, $lost, $dup, $back) = (0, 0, 0, 0, 0, 0);
 	my (%seen, %last);
-	$committed += $_ for values %final;
-	for my $m (@{ kcat_messages($mock, "emp-test.public.$table") })
+	for my $m (@{ kcat_messages($mock, $topic // "emp-test.public.$table") })
 	{
 		my ($id, $v) = ($m->{value} // '') =~ /"after":\{"id":(\d+),"v":(\d+)\}/ or next;
 		$messages++;
@@ -132,7 +135,10 @@ sub tally
 	}
 	for my $id (keys %final)
 	{
-		$lost += grep { !$seen{$id}{$_} } 1 .. $final{$id};
+		my ($first) = $from_first ? sort { $a <=> $b } keys %{ $seen{$id} // {} } : ();
+		$first //= 1;
+		$committed += $final{$id} - $first + 1;
+		$lost += grep { !$seen{$id}{$_} } $first .. $final{$id};
 	}
 	return ($committed, $messages, $distinct, $lost, $dup, $back);
 }
@@ -258,6 +264,66 @@ for my $s (@scenarios)
 }
 like($earlier_logs . shipper_log($sh), qr/skipped \d+ messages up to LSN \S+ that Kafka already had/,
 	'a restart skipped what Kafka had, and said so');
+
+# kill -9 during an initial snapshot, twice, and once more while the key
+# ranges it left are read again, under load: another slot (snap9) whose
+# snapshot reads 20,000 rows one per query (so that it lasts seconds).
+# Every row's first message is its read or a change, then each change
+# once: versions from the first seen to the row's v, none twice, none back.
+{
+	$node->safe_psql('postgres',
+		'INSERT INTO snapshot_kill9 SELECT g, 1 FROM generate_series(1, 20000) g');
+	my %snap = (%props, 'slot.name' => 'snap9', 'topic.prefix' => 'snap9',
+		'table.include.list' => 'public.snapshot_kill9', 'snapshot.max.threads' => '2',
+		'snapshot.fetch.size' => '1', 'incremental.snapshot.chunk.size' => '50');
+	my $load = start_load('snapshot_kill9', 60);
+	my $victim_log = '';
+	my $topic = 'snap9.public.snapshot_kill9';
+	my $held = sub { topic_count($mock, $topic) };
+	for my $round (1 .. 3)
+	{
+		my ($out, $err) = ('', '');
+		my $victim = IPC::Run::start([ $ShipperTest::shipper, '-c',
+				ShipperTest::properties_file($node, $mock, %snap) ], '>', \$out, '2>', \$err);
+		if ($round < 3)
+		{
+			# part way through the snapshot's rows
+			my $at = $held->() + 2000 + int(rand(3000));
+			wait_until(sub { $held->() >= $at }, "snapshot_kill9: round $round part way");
+		}
+		else
+		{
+			# while the ranges left are read again
+			wait_until(sub { $victim->pump_nb; $err =~ /read back what Kafka holds/ },
+				'snapshot_kill9: the ranges left read again');
+			usleep(200_000 + int(rand(800_000)));
+		}
+		$victim->signal('KILL');
+		$victim->finish;
+		$victim_log .= $err;
+		wait_until(sub {
+			$node->safe_psql('postgres', "SELECT NOT active FROM pg_replication_slots "
+				  . "WHERE slot_name = 'snap9'") eq 't';
+		}, 'snapshot_kill9: the slot released');
+	}
+	my $snap_sh = start_shipper($node, $mock, %snap);
+	wait_until(sub { shipper_log($snap_sh) =~ /incremental snapshots: all done/ },
+		'snapshot_kill9: the ranges left all read') or diag($victim_log . shipper_log($snap_sh));
+	finish_load($load);
+	my $end = current_lsn();
+	wait_until(sub { slot_confirmed($node, 'snap9') >= $end }, 'snapshot_kill9: all confirmed');
+	like($victim_log . shipper_log($snap_sh), qr/rows the interrupted snapshot had sent were not sent again/,
+		'snapshot_kill9: rows Kafka had were skipped when ranges were read again');
+	is(stop_shipper($snap_sh), 0, 'snapshot_kill9: stopped');
+	my @t = tally('snapshot_kill9', $topic, 1);
+	push @rows, [ 'kill -9 during an initial snapshot (3 times)', @t ];
+	ok($t[0] > 20000, "snapshot_kill9: every row and change expected ($t[0])");
+	is($t[3], 0, 'snapshot_kill9: no row or change lost');
+	is($t[4], 0, 'snapshot_kill9: no row or change duplicated');
+	is($t[5], 0, 'snapshot_kill9: no per-key order regression');
+	is($t[1], $t[0], 'snapshot_kill9: messages in Kafka == rows and changes expected');
+	$node->safe_psql('postgres', "SELECT pg_drop_replication_slot('snap9')");
+}
 
 # A topic shared with another cell: after this slot's messages, each
 # partition gets 40 of another source's, more than the first look back (16)

@@ -23,7 +23,8 @@ my %props = (
 	'kafka.max.in.flight.requests.per.connection' => '1',
 	'spool.dir' => $spool,
 	'spool.after.ms' => '1000',
-	'startup.timeout.ms' => '2000');
+	'startup.timeout.ms' => '2000',
+	'log.progress.interval.ms' => '1000');
 my $sh = start_shipper($node, $mock, %props);
 my $logs = '';
 
@@ -107,6 +108,8 @@ wait_until(sub { log_has(qr/every Kafka broker has been unreachable for \S+ s \(
 	'the switch to the spool');
 wait_confirmed('the slot confirmed while Kafka is down');
 ok(scalar(segments()) > 0, 'the spool has a segment');
+wait_until(sub { log_has(qr/progress: .*; [0-9.]+ MB in the spool \(Kafka is away\);/) },
+	'the progress line says what the spool holds');
 
 # kill -9 while spooling; the new process cannot reach Kafka and spools on
 write_changes(20);
@@ -192,12 +195,33 @@ check_kafka('PostgreSQL restarted during the outage');
 stop_shipper($sh);
 $logs .= $sh->{err};
 
+# The spool removed while the shipper is stopped: the slot stands past
+# every record Kafka has, a gap (exit 4) that names the spool
+$sh = start_shipper($node, $mock, %props);
+brokers('down');
+write_changes(10);
+wait_until(sub { shipper_log($sh) =~ /spooling to/ }, 'spooling before the removal');
+wait_confirmed('confirmed into the spool before the removal');
+stop_shipper($sh);
+$logs .= $sh->{err};
+unlink segments();
+brokers('up');
+my ($rc, $err) = run_shipper($node, $mock, %props);
+is($rc, 4, 'the spool removed: exit status 4');
+like($err, qr/past LSN \S+, the furthest this shipper confirmed it: .*or the spool that held those changes was removed from \Q$spool\E/,
+	'naming the spool as a cause');
+# as the on-call engineer would, once the tables are re-snapshotted
+$node->safe_psql('postgres', "SELECT pg_drop_replication_slot('shipper')");
+$sh = start_shipper($node, $mock, %props, '-' => ['--new-slot']);
+stop_shipper($sh);
+$logs .= $sh->{err};
+
 # Another stream's spool: exit 2
 open($fh, '>', "$spool/0000000000000100.spool") or die;
 my $other = '7000000000000000000/another_database/another_slot_name';
 print $fh "CDCSPOOL" . pack('L', length $other) . $other;
 close $fh;
-my ($rc, $err) = run_shipper($node, $mock, %props);
+($rc, $err) = run_shipper($node, $mock, %props);
 is($rc, 2, 'another stream\'s spool: exit status 2');
 like($err, qr/spool.dir holds the spool of \Q$other\E, not of this shipper's \S+/,
 	'naming whose it is');

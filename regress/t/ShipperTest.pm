@@ -14,7 +14,7 @@ use Time::HiRes qw(usleep);
 
 our @EXPORT = qw(start_node start_mock mock_control kcat kcat_messages start_shipper
   run_shipper stop_shipper wait_until murmur2_partition normalize slot_confirmed in_commit_order
-  is_golden shipper_log);
+  is_golden shipper_log topic_count);
 
 my $timeout = $PostgreSQL::Test::Utils::timeout_default;
 
@@ -168,6 +168,16 @@ sub shipper_log
 	my ($sh) = @_;
 	$sh->{run}->pump_nb if $sh->{run}->pumpable;
 	return $sh->{err};
+}
+
+# How many messages a topic holds (the end offsets of its partitions).
+sub topic_count
+{
+	my ($mock, $topic) = @_;
+	my @parts = kcat($mock, '-L', '-t', $topic) =~ /partition (\d+),/g;
+	my $n = 0;
+	$n += $_ for kcat($mock, '-Q', map { ('-t', "$topic:$_:-1") } @parts) =~ /offset (\d+)/g;
+	return $n;
 }
 
 # Stop it with a signal (TERM by default); returns its exit code.

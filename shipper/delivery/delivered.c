@@ -71,20 +71,6 @@ struct Delivered
 	long		skipped;
 };
 
-/* how long to try, and the caller's hook that may stop trying */
-typedef struct Waiting
-{
-	int64_t		deadline;
-	WaitFn		wait;
-	void	   *arg;
-}			Waiting;
-
-static bool
-still_waiting(const Waiting *w)
-{
-	return mono_ms() < w->deadline && w->wait(w->arg);
-}
-
 /* Is a before b in the stream? */
 static bool
 position_before(Position a, Position b)
@@ -109,7 +95,7 @@ message_position(const rd_kafka_message_t *m, const char *source, Position *pos)
 }
 
 /* Could this topic hold messages of the shipper's? */
-static bool
+bool
 shipper_topic(const Config *cfg, const char *name)
 {
 	size_t		plen = strlen(cfg->topic_prefix);

@@ -81,6 +81,20 @@ extern void dead_letter_message(const Config *cfg, const char *topic, const char
 								const char *key, size_t key_len, uint64_t lsn, size_t size,
 								const char *error, Buf *value);
 
+/* how long a read of Kafka tries, and the caller's hook that may stop it */
+typedef struct Waiting
+{
+	int64_t		deadline;
+	bool		(*wait) (void *arg);
+	void	   *arg;
+}			Waiting;
+
+static inline bool
+still_waiting(const Waiting *w)
+{
+	return mono_ms() < w->deadline && w->wait(w->arg);
+}
+
 /* ---------- delivered.c ---------- */
 
 /* a place in the change stream: a transaction's commit LSN and a message's sequence in it */
@@ -99,6 +113,21 @@ extern bool delivered_holds(Delivered *d, const OutMessage *m);
 extern Position delivered_max(const Delivered *d);
 extern long delivered_skipped(const Delivered *d);
 extern void delivered_free(Delivered *d);
+extern bool shipper_topic(const Config *cfg, const char *name);
+
+/* ---------- snapshot_reads.c ---------- */
+
+typedef struct SnapshotReads SnapshotReads;
+
+extern char *snapshot_reads_mark(const Config *cfg, int timeout_ms, bool (*wait) (void *arg),
+								 void *arg, char *err, size_t errlen);
+extern SnapshotReads *snapshot_reads_collect(const Config *cfg, const char *source,
+											 const char *from, char *const *ranges, int nranges,
+											 int timeout_ms, bool (*wait) (void *arg), void *arg,
+											 char *err, size_t errlen);
+extern bool snapshot_reads_has(SnapshotReads *r, const char *range, const char *key,
+							   size_t key_len);
+extern void snapshot_reads_free(SnapshotReads *r);
 
 /* ---------- offsets.c ---------- */
 
@@ -114,6 +143,8 @@ typedef struct SlotRecord
 	char		time[40];		/* when it was written, UTC */
 	char	   *pending;		/* JSON: the snapshot work left, or NULL */
 	char	   *tables;			/* JSON: the tables captured, or NULL */
+	char	   *snapshot_from;	/* JSON: where the initial snapshot's reads
+								 * begin, while ranges of it are left; or NULL */
 } SlotRecord;
 
 /* identifies one slot of one database of one cluster */
@@ -128,7 +159,7 @@ extern bool offsets_read(const Config *cfg, const SlotId *id, int timeout_ms,
 						 SlotRecord *out, char *err, size_t errlen);
 extern void offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 							uint64_t confirmed_lsn, const char *snapshot, const char *pending,
-							const char *tables, Buf *key, Buf *value);
+							const char *tables, const char *snapshot_from, Buf *key, Buf *value);
 extern bool offsets_take(const Config *cfg, const SlotId *id, const OutMessage *m,
 						 SlotRecord *out);
 extern void offsets_record_free(SlotRecord *rec);

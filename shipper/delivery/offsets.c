@@ -51,12 +51,13 @@ record_key(const SlotId *id, Buf *key)
 /*
  * Build the record: the key and the value to produce to the offsets topic.
  * pending and tables are JSON arrays (or NULL): the snapshot work left and
- * the tables captured.
+ * the tables captured; snapshot_from a JSON object (or NULL): where the
+ * initial snapshot's reads begin in each topic (delivery/snapshot_reads.c).
  */
 void
 offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 				uint64_t confirmed_lsn, const char *snapshot, const char *pending,
-				const char *tables, Buf *key, Buf *value)
+				const char *tables, const char *snapshot_from, Buf *key, Buf *value)
 {
 	char		stamp[32];
 	time_t		now = time(NULL);
@@ -73,6 +74,8 @@ offsets_message(const SlotId *id, const char *event, uint64_t created_lsn,
 		buf_printf(value, ",\"pending\":%s", pending);
 	if (tables)
 		buf_printf(value, ",\"tables\":%s", tables);
+	if (snapshot_from)
+		buf_printf(value, ",\"snapshot_from\":%s", snapshot_from);
 	buf_putc(value, '}');
 }
 
@@ -89,7 +92,8 @@ offsets_record_free(SlotRecord *rec)
 {
 	free(rec->pending);
 	free(rec->tables);
-	rec->pending = rec->tables = NULL;
+	free(rec->snapshot_from);
+	rec->pending = rec->tables = rec->snapshot_from = NULL;
 }
 
 /* Take a record's value into out (the latest one read wins). */
@@ -109,6 +113,7 @@ take_value(const char *data, size_t len, SlotRecord *out)
 	memset(out, 0, sizeof(SlotRecord));
 	out->pending = json_text(json_object_get(v, "pending"));
 	out->tables = json_text(json_object_get(v, "tables"));
+	out->snapshot_from = json_text(json_object_get(v, "snapshot_from"));
 	out->found = true;
 	out->slot_bound = json_is_true(json_object_get(v, "slot_bound"));
 	if ((s = json_string_value(json_object_get(v, "event"))) != NULL)

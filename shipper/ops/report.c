@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "session.h"
+#include "sink/spool.h"
 
 /* "1.5 MB" and the like, for log lines */
 static const char *
@@ -61,6 +62,7 @@ void
 report_progress(Shipper *sh, int64_t now)
 {
 	char		wal[32];
+	char		waiting[64];
 	char		failing[ERRLEN] = "";
 	double		secs = (now - sh->last_progress) / 1000.0;
 
@@ -72,14 +74,19 @@ report_progress(Shipper *sh, int64_t now)
 	else if (sh->retry.count > 0)
 		snprintf(failing, sizeof(failing), "; a change of the transaction committing at LSN "
 				 LSN_FMT " failed %d times in a row", LSN_ARGS(sh->retry.position), sh->retry.count);
+	if (sink_is_spool(sh->sink))
+		snprintf(waiting, sizeof(waiting), "%.1f MB in the spool (Kafka is away)",
+				 sink_spool_bytes(sh->sink) / 1e6);
+	else
+		snprintf(waiting, sizeof(waiting), "%ld waiting for Kafka", sink_pending(sh->sink));
 	if (sh->next_progress != 0)
 		log_info("progress: %" PRIu64 " messages from %" PRIu64 " transactions in the last %.0f s "
 				 "(%.1f/s), %" PRIu64 " in all; confirmed " LSN_FMT ", the slot retains %s of WAL; "
-				 "%ld waiting for Kafka; %" PRIu64 " dead-lettered%s",
+				 "%s; %" PRIu64 " dead-lettered%s",
 				 sh->changes - sh->progress_changes, sh->txns - sh->progress_txns, secs,
 				 secs > 0 ? (sh->changes - sh->progress_changes) / secs : 0, sh->changes,
 				 LSN_ARGS(sh->fl.confirmed), retained_text(sh, wal, sizeof(wal)),
-				 sink_pending(sh->sink), sh->dead_lettered, failing);
+				 waiting, sh->dead_lettered, failing);
 	if (sh->next_progress != 0)
 		incremental_report(sh->inc);
 	sh->progress_changes = sh->changes;
@@ -123,8 +130,10 @@ report_outage(Shipper *sh, int64_t now)
 	{
 		sh->outage_began = since;
 		log_warn("Kafka unreachable: every broker is down; holding the slot at " LSN_FMT
-				 " (the cell keeps WAL until Kafka is back)",
-				 LSN_ARGS(sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed));
+				 " (the cell keeps WAL until Kafka is back%s)",
+				 LSN_ARGS(sh->fl.confirmed ? sh->fl.confirmed : sh->slot_confirmed),
+				 sh->cfg->spool_dir ? ", or until spool.after.ms passes and the spool takes over" :
+				 "; spool.dir would keep changes on local disk instead");
 	}
 	else if (now - sh->outage_reported >= 60000)
 		log_warn("Kafka unreachable for %s; %ld messages waiting; the slot retains %s of WAL",

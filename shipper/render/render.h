@@ -24,6 +24,8 @@
 										 * 0 for a snapshot read */
 #define HDR_SOURCE		"cellcdc.source"	/* the stream: system identifier,
 											 * database and slot */
+/* on an initial snapshot's reads: their key range, "table|lo" (delivery/snapshot_reads.c) */
+#define HDR_RANGE		"cellcdc.snapshot.range"
 
 typedef struct OutMessage
 {
