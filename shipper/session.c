@@ -402,6 +402,8 @@ session_start(Shipper *sh)
 	ExitStatus	status;
 	bool		ok;
 
+	if (sh->first && !spool_usable(sh->cfg, sh->err, sizeof(sh->err)))
+		return session_fail(sh, EXIT_CONFIG, "%s", sh->err);
 	if (!sh->spooling && !open_kafka(sh))
 		return false;
 	if ((sh->repl = pg_connect(sh->cfg, true, sh->err, sizeof(sh->err))) == NULL ||

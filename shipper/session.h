@@ -129,6 +129,7 @@ extern bool stream_changes(Shipper *sh);
 extern bool stream_send(Shipper *sh, Txn *t, const OutMessage *m);
 
 /* spooling.c */
+extern bool spool_usable(const Config *cfg, char *err, size_t errlen);
 extern bool spool_holds(const Config *cfg);
 extern bool spool_due(Shipper *sh, int64_t now);
 extern bool kafka_back(Shipper *sh, int64_t now);

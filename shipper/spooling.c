@@ -16,8 +16,11 @@
  * cannot take back what was in flight, a kill -9 during a drain) is
  * skipped by position, as a replay from the slot is (delivery/delivered.c).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "session.h"
 #include "sink/spool.h"
@@ -34,6 +37,23 @@ switch_sessions(Shipper *sh, bool spool, const char *fmt, const char *a, const c
 	sh->switching = true;
 	snprintf(sh->switch_reason, sizeof(sh->switch_reason), fmt, a, b);
 	return true;
+}
+
+/*
+ * Can spool.dir be used?  Checked at start, so that a wrong directory is
+ * found now rather than when Kafka goes away.
+ */
+bool
+spool_usable(const Config *cfg, char *err, size_t errlen)
+{
+	if (cfg->spool_dir == NULL)
+		return true;
+	if ((mkdir(cfg->spool_dir, 0700) == 0 || errno == EEXIST) &&
+		access(cfg->spool_dir, W_OK | X_OK) == 0)
+		return true;
+	snprintf(err, errlen, "spool.dir %s cannot be used: %s; create it (writable by the shipper's "
+			 "user), or point spool.dir elsewhere", cfg->spool_dir, strerror(errno));
+	return false;
 }
 
 /* Does spool.dir hold a spool? */

@@ -249,6 +249,14 @@ like($err, qr/spool segment \Q$last\E is damaged at byte \d+ \(a frame fails its
 	'naming the segment and where');
 unlink $last;
 
+# spool.dir that cannot be made: found at start, not when Kafka goes away
+my $file = PostgreSQL::Test::Utils::tempdir . '/a-file';
+open($fh, '>', $file) or die;
+close $fh;
+($rc, $err) = run_shipper($node, $mock, %props, 'spool.dir' => "$file/spool");
+is($rc, 2, 'a spool.dir that cannot be made: exit status 2');
+like($err, qr/spool.dir \S+ cannot be used: Not a directory; create it/, 'saying why');
+
 # spool.dir is for Kafka only
 ($rc, $err) = run_shipper($node, undef, %props, sink => 'stdout');
 is($rc, 2, 'spool.dir with sink=stdout: exit status 2');
