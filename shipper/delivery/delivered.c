@@ -119,6 +119,25 @@ find_topic(Delivered *d, const char *name)
 }
 
 /*
+ * Where a partition starts and ends now, asked until Kafka answers or the
+ * wait gives up; false with err then.
+ */
+bool
+partition_watermarks(struct rd_kafka_s *rk, const Waiting *w, const char *topic, int32_t p,
+					 int64_t *low, int64_t *high, char *err, size_t errlen)
+{
+	rd_kafka_resp_err_t rc;
+
+	while ((rc = rd_kafka_query_watermark_offsets(rk, topic, p, low, high, 1000)) !=
+		   RD_KAFKA_RESP_ERR_NO_ERROR && still_waiting(w))
+		;
+	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return true;
+	snprintf(err, errlen, "cannot read the end of %s [%d]: %s", topic, p, rd_kafka_err2str(rc));
+	return false;
+}
+
+/*
  * Assign every partition still open at SCAN_FIRST << round messages from
  * its end (but not before its start); false when there is nothing to read.
  */
@@ -142,14 +161,8 @@ assign_round(rd_kafka_t *rk, Delivered *d, int round, const Waiting *w, char *er
 				continue;
 			if (round == 0)
 			{
-				while ((rc = rd_kafka_query_watermark_offsets(rk, t->name, p, &t->low[p], &high,
-															   1000)) != RD_KAFKA_RESP_ERR_NO_ERROR &&
-					   still_waiting(w))
-					;
-				if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+				if (!partition_watermarks(rk, w, t->name, p, &t->low[p], &high, err, errlen))
 				{
-					snprintf(err, errlen, "cannot read the end of %s [%d]: %s", t->name, p,
-							 rd_kafka_err2str(rc));
 					rd_kafka_topic_partition_list_destroy(parts);
 					return false;
 				}

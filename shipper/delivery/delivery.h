@@ -97,6 +97,10 @@ still_waiting(const Waiting *w)
 
 /* ---------- delivered.c ---------- */
 
+struct rd_kafka_s;
+extern bool partition_watermarks(struct rd_kafka_s *rk, const Waiting *w, const char *topic,
+								 int32_t p, int64_t *low, int64_t *high, char *err, size_t errlen);
+
 /* a place in the change stream: a transaction's commit LSN and a message's sequence in it */
 typedef struct Position
 {

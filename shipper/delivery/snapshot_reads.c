@@ -182,16 +182,8 @@ topic_spans(rd_kafka_t *rk, const Config *cfg, const Waiting *w, int *nspans,
 				t->partitions = mt->partitions[p].id + 1;
 		t->low = xcalloc(t->partitions + 1, sizeof(int64_t));
 		t->high = xcalloc(t->partitions + 1, sizeof(int64_t));
-		for (int32_t p = 0; p < t->partitions; p++)
-		{
-			while ((rc = rd_kafka_query_watermark_offsets(rk, t->name, p, &t->low[p], &t->high[p],
-														   1000)) != RD_KAFKA_RESP_ERR_NO_ERROR &&
-				   still_waiting(w))
-				;
-			if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
-				snprintf(err, errlen, "cannot read the end of %s [%d]: %s", t->name, p,
-						 rd_kafka_err2str(rc));
-		}
+		for (int32_t p = 0; p < t->partitions && !err[0]; p++)
+			(void) partition_watermarks(rk, w, t->name, p, &t->low[p], &t->high[p], err, errlen);
 	}
 	rd_kafka_metadata_destroy(md);
 	if (!err[0])

@@ -378,15 +378,7 @@ sink_spool_open(Sink *s, const Config *cfg, const char *source, ExitStatus *stat
 		/* a last segment whose header was never completed holds nothing */
 		if (nsegs > 0 && !spool_segment_usable(sp->dir, segs[nsegs - 1], source))
 			nsegs--;
-		for (int i = 0; i < nsegs; i++)
-		{
-			char		path[SPOOL_PATH_LEN];
-			struct stat st;
-
-			spool_segment_path(path, sizeof(path), sp->dir, segs[i]);
-			if (stat(path, &st) == 0)
-				sp->bytes += st.st_size;
-		}
+		sp->bytes = spool_bytes(sp->dir, segs, nsegs);
 		ok = open_last(sp, segs, nsegs, status, err, errlen);
 		if (ok && sp->fd < 0 && !new_segment(s, sp))
 		{

@@ -87,6 +87,7 @@ typedef enum FrameStatus
 
 /* the segments in spool.dir, in order (malloc'd); -1 with err on failure */
 extern int	spool_list(const char *dir, uint64_t **segs, char *err, size_t errlen);
+extern int64_t spool_bytes(const char *dir, const uint64_t *segs, int nsegs);
 extern void spool_segment_path(char *out, size_t len, const char *dir, uint64_t segno);
 extern size_t spool_header_size(const char *source);
 extern bool spool_write_header(int fd, const char *path, const char *source,

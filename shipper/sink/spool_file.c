@@ -294,6 +294,24 @@ spool_frame_read(int fd, SpoolFrame *f, Buf *comp)
 	return lseek(fd, 0, SEEK_CUR) == st.st_size ? FRAME_TORN : FRAME_BAD;
 }
 
+/* The size on disk of these segments. */
+int64_t
+spool_bytes(const char *dir, const uint64_t *segs, int nsegs)
+{
+	int64_t		bytes = 0;
+
+	for (int i = 0; i < nsegs; i++)
+	{
+		char		path[SPOOL_PATH_LEN];
+		struct stat st;
+
+		spool_segment_path(path, sizeof(path), dir, segs[i]);
+		if (stat(path, &st) == 0)
+			bytes += st.st_size;
+	}
+	return bytes;
+}
+
 /* A (last) segment whose header was never completed holds nothing: it is removed. */
 bool
 spool_segment_usable(const char *dir, uint64_t segno, const char *source)
@@ -454,15 +472,7 @@ spool_reader_open(const char *dir, const char *source, char *err, size_t errlen)
 	r->dctx = ZSTD_createDCtx();
 	if (r->nsegs > 0 && !spool_segment_usable(dir, r->segs[r->nsegs - 1], source))
 		r->nsegs--;
-	for (int i = 0; i < r->nsegs; i++)
-	{
-		char		path[SPOOL_PATH_LEN];
-		struct stat st;
-
-		spool_segment_path(path, sizeof(path), dir, r->segs[i]);
-		if (stat(path, &st) == 0)
-			r->bytes += st.st_size;
-	}
+	r->bytes = spool_bytes(dir, r->segs, r->nsegs);
 	return r;
 }
 
